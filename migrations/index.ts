@@ -1,0 +1,15 @@
+import type { Migration } from 'kysely';
+import type { SqlDialect } from '../src/db/database';
+import { createUsersTable } from './0001_create_users';
+import { createSessionsTable } from './0002_create_sessions';
+
+/**
+ * Every migration in order. Listed by hand rather than read from the folder so
+ * the same list works from TypeScript (tests) and from the compiled dist/.
+ */
+export function listMigrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001_create_users': createUsersTable(dialect),
+    '0002_create_sessions': createSessionsTable,
+  };
+}

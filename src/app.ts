@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import { createAuthRouter } from './auth/auth.routes';
+import { createAuthService } from './auth/auth.service';
+import { createPasswordHasher, type PasswordHasher } from './auth/password';
+import { createSessionTokens } from './auth/session-token';
+import { systemClock, type Clock } from './clock';
+import type { Config } from './config';
+import type { DatabaseHandle } from './db/database';
+import { createHealthRouter } from './health/health.routes';
+import { createCsrfProtection } from './http/csrf';
+import { createCurrentUser } from './http/current-user';
+import { createErrorHandler, notFoundHandler } from './http/error-handler';
+import { createSecurityHeaders } from './http/security-headers';
+import { createSessionCookie } from './http/session-cookie';
+import { configureViews } from './http/views';
+import { createLogger, type Logger } from './logger';
+import { createPagesRouter } from './pages/pages.routes';
+import { publicDir } from './paths';
+
+export interface AppDeps {
+  config: Config;
+  database: DatabaseHandle;
+  clock?: Clock;
+  logger?: Logger;
+  /** Tests pass a counting wrapper around the real hasher. */
+  hasher?: PasswordHasher;
+}
+
+/** Form posts are a handful of short fields; anything bigger is refused (413). */
+const FORM_BODY_LIMIT = '10kb';
+
+/** Builds the whole app without I/O: no listening, no timers, no environment. */
+export function createApp(deps: AppDeps): Express {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const logger = deps.logger ?? createLogger(config);
+  const db = deps.database.db;
+  const hasher = deps.hasher ?? createPasswordHasher(config.argon2);
+  const tokens = createSessionTokens(config.jwtSecret, clock);
+  const auth = createAuthService({
+    db,
+    hasher,
+    tokens,
+    clock,
+    sessionMinutes: config.sessionMinutes,
+    sessionAbsoluteHours: config.sessionAbsoluteHours,
+  });
+  const cookie = createSessionCookie(config);
+  const currentUser = createCurrentUser({ auth, cookie });
+  const csrf = createCsrfProtection(config);
+
+  const app = express();
+  app.disable('x-powered-by');
+  configureViews(app);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (_req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      serializers: {
+        req: (req: { id: unknown; method: unknown; url: unknown }) => ({
+          id: req.id,
+          method: req.method,
+          url: typeof req.url === 'string' ? req.url.split('?')[0] : req.url,
+        }),
+        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  );
+  app.use(createSecurityHeaders(config));
+  app.use(express.static(publicDir, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
+  app.use(createHealthRouter({ db }));
+
+  // Everything below is dynamic and may show personal data or carry a CSRF
+  // token: never store it, so Back after logout refetches (and redirects).
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
+  app.use(cookieParser());
+  app.use(csrf.middleware);
+
+  app.use(createPagesRouter({ currentUser }));
+  app.use(
+    createAuthRouter({
+      auth,
+      cookie,
+      currentUser,
+      csrfCookieName: csrf.cookieName,
+      csrfCookieSecure: config.cookieSecure,
+    }),
+  );
+
+  // 404s read the session too, so the error page's navigation matches the visitor.
+  app.use(currentUser.optionalUser, notFoundHandler);
+  app.use(createErrorHandler({ logger, isProduction: config.isProduction }));
+  return app;
+}

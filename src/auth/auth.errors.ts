@@ -1,0 +1,15 @@
+/** Unknown e-mail or wrong password: deliberately one error for both. */
+export class InvalidCredentialsError extends Error {
+  constructor() {
+    super('Incorrect email or password');
+    this.name = 'InvalidCredentialsError';
+  }
+}
+
+/** Raised only after the password was right, so it tells a guesser nothing. */
+export class AccountDisabledError extends Error {
+  constructor() {
+    super('This account is disabled');
+    this.name = 'AccountDisabledError';
+  }
+}

@@ -1,0 +1,43 @@
+import { randomBytes } from 'node:crypto';
+import argon2, { type HashOptions } from 'argon2';
+import type { Argon2Params } from '../config';
+
+/** The only door to argon2: hashing, verifying and spotting outdated hashes. */
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** False for a wrong password and for a hash argon2 cannot read. */
+  verify(hash: string, password: string): Promise<boolean>;
+  /** True when `hash` was made with other parameters than the configured ones. */
+  needsRehash(hash: string): boolean;
+  /**
+   * A hash of a random password, made once with the configured parameters, so
+   * that logging in with an unknown e-mail costs the same as a wrong password.
+   */
+  dummyHash(): Promise<string>;
+}
+
+export function createPasswordHasher(params: Argon2Params): PasswordHasher {
+  const options: HashOptions & { raw?: false } = { type: argon2.argon2id, ...params };
+  let dummy: Promise<string> | undefined;
+  return {
+    hash: (password) => argon2.hash(password, options),
+    async verify(hash, password) {
+      try {
+        return await argon2.verify(hash, password);
+      } catch {
+        return false;
+      }
+    },
+    needsRehash(hash) {
+      try {
+        return argon2.needsRehash(hash, params);
+      } catch {
+        return true;
+      }
+    },
+    dummyHash() {
+      dummy ??= argon2.hash(randomBytes(32).toString('base64'), options);
+      return dummy;
+    },
+  };
+}

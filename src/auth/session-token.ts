@@ -1,0 +1,71 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import type { Clock } from '../clock';
+
+export interface SessionClaims {
+  userId: number;
+  sessionId: string;
+  issuedAt: Date;
+  expiresAt: Date;
+}
+
+export interface SessionTokens {
+  sign(claims: { userId: number; sessionId: string; expiresAt: Date }): string;
+  /** The claims of a genuine, unexpired token; null for anything else. */
+  verify(token: string): SessionClaims | null;
+}
+
+const ISSUER = 'gatehouse';
+const AUDIENCE = 'gatehouse';
+/** Our tokens are ~250 bytes; refusing big ones early keeps parsing cheap. */
+const MAX_TOKEN_LENGTH = 1024;
+const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
+
+/** The one module that signs and verifies session JWTs (HS256, pinned). */
+export function createSessionTokens(secret: string, clock: Clock): SessionTokens {
+  // A KeyObject made once: jsonwebtoken re-derives a key from a string secret
+  // on every call, which costs ~50x more per request.
+  const key: KeyObject = createSecretKey(Buffer.from(secret, 'utf8'));
+  const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
+
+  return {
+    sign({ userId, sessionId, expiresAt }) {
+      const payload = {
+        sub: String(userId),
+        sid: sessionId,
+        iat: nowSeconds(),
+        exp: Math.floor(expiresAt.getTime() / 1000),
+      };
+      return jwt.sign(payload, key, { algorithm: 'HS256', issuer: ISSUER, audience: AUDIENCE });
+    },
+    verify(token) {
+      if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+      let payload: string | jwt.JwtPayload;
+      try {
+        payload = jwt.verify(token, key, {
+          algorithms: ['HS256'],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          clockTimestamp: nowSeconds(),
+        });
+      } catch {
+        return null;
+      }
+      return toClaims(payload);
+    },
+  };
+}
+
+function toClaims(payload: string | jwt.JwtPayload): SessionClaims | null {
+  if (typeof payload === 'string') return null;
+  const { sub, sid, iat, exp } = payload;
+  if (typeof sub !== 'string' || !/^[1-9]\d{0,15}$/.test(sub)) return null;
+  if (typeof sid !== 'string' || !SESSION_ID_PATTERN.test(sid)) return null;
+  if (typeof iat !== 'number' || typeof exp !== 'number') return null;
+  return {
+    userId: Number(sub),
+    sessionId: sid,
+    issuedAt: new Date(iat * 1000),
+    expiresAt: new Date(exp * 1000),
+  };
+}

@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { z } from 'zod';
+import { projectRoot } from './paths';
+
+export type DatabaseLocation =
+  { kind: 'sqlite'; filename: string } | { kind: 'postgres'; connectionString: string };
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+export interface Config {
+  nodeEnv: 'development' | 'production' | 'test';
+  isProduction: boolean;
+  port: number;
+  host: string;
+  database: DatabaseLocation;
+  jwtSecret: string;
+  /** True when no JWT_SECRET was given and a per-process one was generated. */
+  isJwtSecretGenerated: boolean;
+  sessionMinutes: number;
+  /** A rolling session never outlives its login by more than this. */
+  sessionAbsoluteHours: number;
+  cookieSecure: boolean;
+  argon2: Argon2Params;
+  migrateOnStart: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'ConfigError';
+  }
+}
+
+const MIN_SECRET_LENGTH = 32;
+
+const booleanFlag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']))
+  .transform((value) => ['true', '1', 'yes', 'on'].includes(value));
+
+const positiveInt = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const blankToUndefined = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(
+    blankToUndefined,
+    z.enum(['development', 'production', 'test']).default('development'),
+  ),
+  PORT: z.preprocess(blankToUndefined, positiveInt(0, 65535).optional()),
+  HOST: z.preprocess(blankToUndefined, z.string().trim().min(1).optional()),
+  DATABASE_URL: z.preprocess(blankToUndefined, z.string().trim().optional()),
+  JWT_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
+  SESSION_MINUTES: z.preprocess(blankToUndefined, positiveInt(1, 60 * 24 * 30).optional()),
+  SESSION_ABSOLUTE_HOURS: z.preprocess(blankToUndefined, positiveInt(1, 24 * 365).optional()),
+  COOKIE_SECURE: z.preprocess(blankToUndefined, booleanFlag.optional()),
+  ARGON2_MEMORY_KIB: z.preprocess(blankToUndefined, positiveInt(8, 4 * 1024 * 1024).optional()),
+  ARGON2_TIME: z.preprocess(blankToUndefined, positiveInt(1, 100).optional()),
+  ARGON2_PARALLELISM: z.preprocess(blankToUndefined, positiveInt(1, 64).optional()),
+  MIGRATE_ON_START: z.preprocess(blankToUndefined, booleanFlag.optional()),
+  LOG_LEVEL: z.preprocess(
+    blankToUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  ),
+});
+
+/** Parses DATABASE_URL: unset means the embedded SQLite file under data/. */
+export function parseDatabaseUrl(url: string | undefined): DatabaseLocation {
+  if (url === undefined) {
+    return { kind: 'sqlite', filename: path.join(projectRoot, 'data', 'gatehouse.db') };
+  }
+  if (url.startsWith('sqlite:')) {
+    const target = url.slice('sqlite:'.length);
+    if (target === '') throw new Error('sqlite: needs a path, e.g. sqlite:data/gatehouse.db');
+    return { kind: 'sqlite', filename: target === ':memory:' ? ':memory:' : path.resolve(target) };
+  }
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
+    return { kind: 'postgres', connectionString: url };
+  }
+  throw new Error('must start with sqlite: or postgres://');
+}
+
+/**
+ * Reads and validates the whole configuration at once, so a bad deployment
+ * hears about every problem in one go, and returns it frozen.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'environment');
+      problems.push(`${name} ${describeIssue(issue)}`);
+    }
+    throw new ConfigError(problems);
+  }
+  const values = parsed.data;
+  const nodeEnv = values.NODE_ENV;
+  const isProduction = nodeEnv === 'production';
+
+  let database: DatabaseLocation | undefined;
+  try {
+    database = parseDatabaseUrl(values.DATABASE_URL);
+  } catch (error) {
+    problems.push(`DATABASE_URL ${(error as Error).message}`);
+  }
+
+  const secret = values.JWT_SECRET;
+  if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
+    problems.push(
+      `JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -base64 48)`,
+    );
+  } else if (secret === undefined && isProduction) {
+    problems.push(
+      `JWT_SECRET must be set in production (at least ${MIN_SECRET_LENGTH} characters, e.g. openssl rand -base64 48)`,
+    );
+  }
+
+  if (problems.length > 0 || database === undefined) throw new ConfigError(problems);
+
+  return Object.freeze({
+    nodeEnv,
+    isProduction,
+    port: values.PORT ?? 3000,
+    // Development listens on loopback only; production (containers) on every interface.
+    host: values.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+    database,
+    jwtSecret: secret ?? randomBytes(48).toString('base64'),
+    isJwtSecretGenerated: secret === undefined,
+    sessionMinutes: values.SESSION_MINUTES ?? 30,
+    sessionAbsoluteHours: values.SESSION_ABSOLUTE_HOURS ?? 12,
+    cookieSecure: values.COOKIE_SECURE ?? isProduction,
+    argon2: Object.freeze({
+      memoryCost: values.ARGON2_MEMORY_KIB ?? 19456,
+      timeCost: values.ARGON2_TIME ?? 2,
+      parallelism: values.ARGON2_PARALLELISM ?? 1,
+    }),
+    migrateOnStart: values.MIGRATE_ON_START ?? true,
+    logLevel: values.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
+  });
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') {
+    return `must be one of: ${issue.values.map(String).join(', ')}`;
+  }
+  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
+  return issue.message;
+}

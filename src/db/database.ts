@@ -1,0 +1,19 @@
+import type { Kysely } from 'kysely';
+import type { SessionsTable } from '../sessions/sessions.table';
+import type { UsersTable } from '../users/users.table';
+
+/** Every table Gatehouse owns, as Kysely sees them. */
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+}
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+export type Db = Kysely<Database>;
+
+export interface DatabaseHandle {
+  db: Db;
+  dialect: SqlDialect;
+  close(): Promise<void>;
+}

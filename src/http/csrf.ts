@@ -1,0 +1,39 @@
+import csurf from 'csurf';
+import type { Request, RequestHandler } from 'express';
+import type { Config } from '../config';
+
+export const CSRF_FIELD = '_csrf';
+
+/**
+ * csurf in cookie mode (there is no server-side session to keep its secret
+ * in): the secret lives in an HttpOnly cookie and each form carries a token
+ * derived from it. Only the form body is read, so a token in the query string
+ * (which leaks through logs and Referer) does not count.
+ */
+export function createCsrfProtection(config: Pick<Config, 'cookieSecure'>) {
+  const cookieName = config.cookieSecure ? '__Host-csrf' : 'csrf';
+  const middleware: RequestHandler = csurf({
+    cookie: {
+      key: cookieName,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: config.cookieSecure,
+      path: '/',
+    },
+    value: (req: Request) => {
+      const body: unknown = req.body;
+      if (typeof body !== 'object' || body === null) return '';
+      const token: unknown = (body as Record<string, unknown>)[CSRF_FIELD];
+      return typeof token === 'string' ? token : '';
+    },
+  });
+  return { middleware, cookieName };
+}
+
+export function isCsrfError(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { code?: unknown }).code === 'EBADCSRFTOKEN'
+  );
+}

@@ -1,0 +1,80 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HttpError, notFound } from '../errors';
+import type { Logger } from '../logger';
+import { isCsrfError } from './csrf';
+
+interface ErrorAnswer {
+  status: number;
+  code: string;
+  title: string;
+  message: string;
+  /** What the person can do about it. */
+  advice: string;
+  details: Record<string, unknown>;
+}
+
+const ADVICE: Record<number, { title: string; advice: string }> = {
+  400: { title: 'That request could not be understood', advice: 'Check the form and try again.' },
+  401: { title: 'Please log in', advice: 'Log in and try again.' },
+  403: { title: 'Not allowed', advice: 'Go back, reload the page and try again.' },
+  404: { title: 'Page not found', advice: 'Check the address, or start again from the home page.' },
+  413: { title: 'Too much data', advice: 'Send less: forms here only need a few fields.' },
+  415: { title: 'Unsupported format', advice: 'Submit the form from the page itself.' },
+  429: { title: 'Too many attempts', advice: 'Wait a little, then try again.' },
+  500: { title: 'Something went wrong', advice: 'Please try again in a moment.' },
+  503: { title: 'Busy right now', advice: 'Please try again in a moment.' },
+};
+
+const FALLBACK_4XX = {
+  title: 'That request could not be handled',
+  advice: 'Go back and try again.',
+};
+const FALLBACK_5XX = { title: 'Something went wrong', advice: 'Please try again in a moment.' };
+
+/** Turns any thrown value into the answer a person (or a client) should see. */
+function describe(error: unknown): ErrorAnswer {
+  const make = (status: number, code: string, message: string, details = {}) => {
+    const { title, advice } = ADVICE[status] ?? (status >= 500 ? FALLBACK_5XX : FALLBACK_4XX);
+    return { status, code, title, message, advice, details };
+  };
+  if (error instanceof HttpError)
+    return make(error.status, error.code, error.message, error.details);
+  if (isCsrfError(error)) {
+    return make(403, 'csrf', 'This form has expired: reload the page and try again.');
+  }
+  const bodyError = error as { type?: unknown; status?: unknown };
+  if (bodyError.type === 'entity.too.large' || bodyError.type === 'parameters.too.many') {
+    return make(413, 'too_large', 'That request was larger than this site accepts.');
+  }
+  if (typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+    // body-parser's own client errors: bad encoding, unparseable body, charset.
+    return make(bodyError.status, 'bad_request', 'The submitted data could not be read.');
+  }
+  return make(500, 'internal', 'Something went wrong on our side.');
+}
+
+export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound());
+
+export function createErrorHandler(deps: {
+  logger: Logger;
+  isProduction: boolean;
+}): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const answer = describe(error);
+    if (answer.status >= 500) {
+      deps.logger.error({ err: error, reqId: req.id, path: req.path }, 'unhandled error');
+    }
+    const stack =
+      !deps.isProduction && error instanceof Error && answer.status >= 500
+        ? error.stack
+        : undefined;
+    res.status(answer.status);
+    if (answer.status === 503 || answer.status === 429) res.set('Cache-Control', 'no-store');
+    res.format({
+      html: () => res.render('errors/error', { ...answer, stack }),
+      json: () => res.json({ error: answer.code, message: answer.message }),
+      default: () => res.type('text/plain').send(`${answer.title}: ${answer.message}`),
+    });
+  };
+}

@@ -1,0 +1,34 @@
+import type { CookieOptions, Request, Response } from 'express';
+import type { Config } from '../config';
+
+/**
+ * The one place that names, sets and clears the session cookie. With Secure on,
+ * the `__Host-` prefix makes browsers refuse it unless it is Secure, host-only
+ * and Path=/, so a sibling subdomain cannot plant one.
+ */
+export function createSessionCookie(config: Pick<Config, 'cookieSecure'>) {
+  const name = config.cookieSecure ? '__Host-session' : 'session';
+  const baseOptions: CookieOptions = {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: config.cookieSecure,
+    path: '/',
+  };
+
+  return {
+    name,
+    read(req: Request): string | undefined {
+      const value: unknown = req.cookies?.[name];
+      return typeof value === 'string' ? value : undefined;
+    },
+    set(res: Response, issued: { token: string; issuedAt: Date; expiresAt: Date }): void {
+      const maxAge = Math.max(0, issued.expiresAt.getTime() - issued.issuedAt.getTime());
+      res.cookie(name, issued.token, { ...baseOptions, maxAge });
+    },
+    clear(res: Response): void {
+      res.clearCookie(name, baseOptions);
+    },
+  };
+}
+
+export type SessionCookie = ReturnType<typeof createSessionCookie>;

@@ -1,0 +1,109 @@
+import type { Db } from '../db/database';
+import { toUser } from '../users/users.repository';
+import type { AuthenticatedSession, SessionKind } from './session';
+
+export async function insertSession(
+  db: Db,
+  session: {
+    id: string;
+    userId: number;
+    kind: SessionKind;
+    createdAt: Date;
+    expiresAt: Date;
+    userAgent: string | null;
+    ip: string | null;
+  },
+): Promise<void> {
+  const created = session.createdAt.toISOString();
+  await db
+    .insertInto('sessions')
+    .values({
+      id: session.id,
+      user_id: session.userId,
+      kind: session.kind,
+      created_at: created,
+      last_seen_at: created,
+      expires_at: session.expiresAt.toISOString(),
+      user_agent: session.userAgent,
+      ip: session.ip,
+    })
+    .execute();
+}
+
+/**
+ * The per-request check, in one query on the sessions primary key: the row
+ * exists, belongs to the token's user, has not expired, and the user is
+ * active. It joins `users` (owned by the users feature) because a second query
+ * per request would double the cost of every private page.
+ */
+export async function findLiveSession(
+  db: Db,
+  lookup: { sessionId: string; userId: number; now: Date },
+): Promise<AuthenticatedSession | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'sessions.id as session_id',
+      'sessions.kind',
+      'sessions.created_at as session_created_at',
+      'sessions.expires_at',
+      'sessions.last_seen_at',
+      'users.id',
+      'users.email',
+      'users.full_name',
+      'users.is_active',
+      'users.created_at',
+      'users.last_login_at',
+    ])
+    .where('sessions.id', '=', lookup.sessionId)
+    .where('sessions.user_id', '=', lookup.userId)
+    .where('sessions.expires_at', '>', lookup.now.toISOString())
+    .where('users.is_active', '=', 1)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    user: toUser(row),
+    session: {
+      id: row.session_id,
+      userId: row.id,
+      kind: row.kind === 'api' ? 'api' : 'browser',
+      createdAt: new Date(row.session_created_at),
+      expiresAt: new Date(row.expires_at),
+      lastSeenAt: new Date(row.last_seen_at),
+    },
+  };
+}
+
+export async function extendSession(
+  db: Db,
+  sessionId: string,
+  update: { expiresAt: Date; lastSeenAt: Date },
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({
+      expires_at: update.expiresAt.toISOString(),
+      last_seen_at: update.lastSeenAt.toISOString(),
+    })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+export async function deleteSession(db: Db, sessionId: string): Promise<void> {
+  await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
+}
+
+export async function deleteUserSessions(db: Db, userId: number): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/** Removes rows whose expiry has passed; returns how many. */
+export async function deleteExpiredSessions(db: Db, now: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where('expires_at', '<=', now.toISOString())
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,13 @@
+/** The `sessions` table: one row per login, so a JWT can be revoked by deleting its row. */
+export interface SessionsTable {
+  /** 128 random bits, base64url. */
+  id: string;
+  user_id: number;
+  /** `browser` for the cookie, `api` for bearer tokens. */
+  kind: string;
+  created_at: string;
+  expires_at: string;
+  last_seen_at: string;
+  user_agent: string | null;
+  ip: string | null;
+}

@@ -1,0 +1,16 @@
+import type { Session } from '../sessions/session';
+import type { User } from '../users/user';
+
+declare global {
+  namespace Express {
+    interface Locals {
+      /** The signed-in user, set by optionalUser / requireUser. */
+      user?: User;
+      session?: Session;
+      /** Whether the session cookie has already been read for this request. */
+      isUserLoaded?: boolean;
+    }
+  }
+}
+
+export {};

@@ -1,0 +1,92 @@
+import type { Selectable } from 'kysely';
+import type { Db } from '../db/database';
+import { EmailTakenError, type User } from './user';
+import type { UsersTable } from './users.table';
+
+type UserRow = Selectable<UsersTable>;
+
+export function toUser(row: Omit<UserRow, 'password_hash' | 'updated_at'>): User {
+  return {
+    id: row.id,
+    email: row.email,
+    fullName: row.full_name,
+    isActive: row.is_active === 1,
+    createdAt: new Date(row.created_at),
+    lastLoginAt: row.last_login_at === null ? null : new Date(row.last_login_at),
+  };
+}
+
+export async function findUserWithHashByEmail(
+  db: Db,
+  email: string,
+): Promise<{ user: User; passwordHash: string } | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('email', '=', email)
+    .executeTakeFirst();
+  return row && { user: toUser(row), passwordHash: row.password_hash };
+}
+
+export async function findUserById(db: Db, id: number): Promise<User | undefined> {
+  const row = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toUser(row);
+}
+
+export async function insertUser(
+  db: Db,
+  input: { email: string; fullName: string; passwordHash: string; now: Date },
+): Promise<User> {
+  const stamp = input.now.toISOString();
+  try {
+    const row = await db
+      .insertInto('users')
+      .values({
+        email: input.email,
+        full_name: input.fullName,
+        password_hash: input.passwordHash,
+        created_at: stamp,
+        updated_at: stamp,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toUser(row);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError();
+    throw error;
+  }
+}
+
+/** Marks a successful login and, when given, stores an upgraded hash with it. */
+export async function recordLogin(
+  db: Db,
+  userId: number,
+  now: Date,
+  upgradedHash?: string,
+): Promise<void> {
+  const stamp = now.toISOString();
+  await db
+    .updateTable('users')
+    .set(
+      upgradedHash === undefined
+        ? { last_login_at: stamp }
+        : { last_login_at: stamp, password_hash: upgradedHash, updated_at: stamp },
+    )
+    .where('id', '=', userId)
+    .execute();
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const { count } = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
+/** SQLite and Postgres report a unique-index conflict differently. */
+function isUniqueViolation(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return false;
+  const code = (error as { code: unknown }).code;
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '23505';
+}

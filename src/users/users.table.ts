@@ -1,0 +1,14 @@
+import type { Generated } from 'kysely';
+
+/** The `users` table. Timestamps are ISO-8601 UTC strings, `is_active` is 0/1: both portable. */
+export interface UsersTable {
+  id: Generated<number>;
+  /** Stored trimmed and lower-cased; unique. */
+  email: string;
+  full_name: string;
+  password_hash: string;
+  is_active: Generated<number>;
+  created_at: string;
+  updated_at: string;
+  last_login_at: string | null;
+}
