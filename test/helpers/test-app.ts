@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { createApp } from '../../src/app';
+import { createPasswordHasher, type PasswordHasher } from '../../src/auth/password';
+import { createManualClock } from '../../src/clock';
+import { loadConfig, type Config } from '../../src/config';
+import type { DatabaseHandle, Db } from '../../src/db/database';
+import { migrateToLatest } from '../../src/db/migrate';
+import { openDatabase } from '../../src/db/open-database';
+import type { User } from '../../src/users/user';
+import { registerUser } from '../../src/users/users.service';
+
+export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
+export const TEST_PASSWORD = 'a perfectly fine passphrase';
+
+/** Cheap argon2 parameters so the suite runs quickly; one test uses the real ones. */
+export const FAST_ARGON2_ENV = { ARGON2_MEMORY_KIB: '1024', ARGON2_TIME: '1' };
+
+export interface TestApp {
+  app: Express;
+  config: Config;
+  database: DatabaseHandle;
+  db: Db;
+  clock: ReturnType<typeof createManualClock>;
+  hasher: PasswordHasher;
+  dir: string;
+  createUser(input?: Partial<{ email: string; password: string; fullName: string }>): Promise<User>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** Wraps the real hasher, e.g. to count calls. */
+  wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
+}
+
+/** A real app on a real, freshly migrated SQLite file in a temporary folder. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: `sqlite:${path.join(dir, 'test.db')}`,
+    JWT_SECRET: TEST_SECRET,
+    ...FAST_ARGON2_ENV,
+    ...options.env,
+  });
+  const database = openDatabase(config.database);
+  await migrateToLatest(database);
+  const clock = createManualClock(new Date());
+  const realHasher = createPasswordHasher(config.argon2);
+  const hasher = options.wrapHasher ? options.wrapHasher(realHasher) : realHasher;
+  const app = createApp({ config, database, clock, hasher });
+  let userCount = 0;
+  return {
+    app,
+    config,
+    database,
+    db: database.db,
+    clock,
+    hasher,
+    dir,
+    createUser(input = {}) {
+      userCount += 1;
+      return registerUser(
+        { db: database.db, hasher: realHasher, clock },
+        {
+          email: input.email ?? `user${userCount}@example.com`,
+          password: input.password ?? TEST_PASSWORD,
+          fullName: input.fullName ?? `Test User ${userCount}`,
+        },
+      );
+    },
+    async close() {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
