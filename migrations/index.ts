@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 import type { SqlDialect } from '../src/db/database';
 import { createUsersTable } from './0001_create_users';
 import { createSessionsTable } from './0002_create_sessions';
+import { createAuthEventsTable } from './0003_create_auth_events';
 
 /**
  * Every migration in order. Listed by hand rather than read from the folder so
@@ -11,5 +12,6 @@ export function listMigrations(dialect: SqlDialect): Record<string, Migration> {
   return {
     '0001_create_users': createUsersTable(dialect),
     '0002_create_sessions': createSessionsTable,
+    '0003_create_auth_events': createAuthEventsTable(dialect),
   };
 }

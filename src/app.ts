@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
+import { createAccountRouter } from './accounts/account.routes';
+import { createAccountsService } from './accounts/accounts.service';
+import { createSignupRouter } from './accounts/signup.routes';
+import { createApiRouter } from './api/api.routes';
 import { createAuthRouter } from './auth/auth.routes';
 import { createAuthService } from './auth/auth.service';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
@@ -13,6 +17,7 @@ import { createHealthRouter } from './health/health.routes';
 import { createCsrfProtection } from './http/csrf';
 import { createCurrentUser } from './http/current-user';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
+import { createFlash } from './http/flash';
 import { createSecurityHeaders } from './http/security-headers';
 import { createSessionCookie } from './http/session-cookie';
 import { configureViews } from './http/views';
@@ -51,6 +56,9 @@ export function createApp(deps: AppDeps): Express {
   const cookie = createSessionCookie(config);
   const currentUser = createCurrentUser({ auth, cookie });
   const csrf = createCsrfProtection(config);
+  const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
+  const accounts = createAccountsService({ db, hasher, clock, auth });
+  const policy = { minLength: config.passwordMinLength };
 
   const app = express();
   app.disable('x-powered-by');
@@ -85,8 +93,15 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
+  // Bearer-token routes come before the cookie parser and CSRF: they read no cookie.
+  app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins }));
   app.use(cookieParser());
+  app.use(flash.read);
   app.use(csrf.middleware);
+  app.use((_req, res, next) => {
+    res.locals.isSignupOpen = config.isSignupOpen;
+    next();
+  });
 
   app.use(createPagesRouter({ currentUser }));
   app.use(
@@ -94,10 +109,15 @@ export function createApp(deps: AppDeps): Express {
       auth,
       cookie,
       currentUser,
+      flash,
       csrfCookieName: csrf.cookieName,
       csrfCookieSecure: config.cookieSecure,
     }),
   );
+  if (config.isSignupOpen) {
+    app.use(createSignupRouter({ accounts, cookie, currentUser, flash, policy }));
+  }
+  app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy }));
 
   // 404s read the session too, so the error page's navigation matches the visitor.
   app.use(currentUser.optionalUser, notFoundHandler);

@@ -27,6 +27,11 @@ export interface Config {
   cookieSecure: boolean;
   argon2: Argon2Params;
   migrateOnStart: boolean;
+  /** Shortest password accepted at sign-up and password change. */
+  passwordMinLength: number;
+  isSignupOpen: boolean;
+  /** Origins allowed to call /token and /users/me from a browser (no credentials). */
+  corsOrigins: readonly string[];
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -73,6 +78,9 @@ const envSchema = z.object({
   ARGON2_TIME: z.preprocess(blankToUndefined, positiveInt(1, 100).optional()),
   ARGON2_PARALLELISM: z.preprocess(blankToUndefined, positiveInt(1, 64).optional()),
   MIGRATE_ON_START: z.preprocess(blankToUndefined, booleanFlag.optional()),
+  PASSWORD_MIN_LENGTH: z.preprocess(blankToUndefined, positiveInt(8, 256).optional()),
+  SIGNUP: z.preprocess(blankToUndefined, z.enum(['open', 'closed']).optional()),
+  CORS_ORIGINS: z.preprocess(blankToUndefined, z.string().optional()),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -131,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     );
   }
 
+  const corsOrigins = parseOrigins(values.CORS_ORIGINS, problems);
+
   if (problems.length > 0 || database === undefined) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -151,8 +161,38 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       parallelism: values.ARGON2_PARALLELISM ?? 1,
     }),
     migrateOnStart: values.MIGRATE_ON_START ?? true,
+    passwordMinLength: values.PASSWORD_MIN_LENGTH ?? 12,
+    isSignupOpen: (values.SIGNUP ?? 'open') === 'open',
+    corsOrigins: Object.freeze(corsOrigins),
     logLevel: values.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
   });
+}
+
+/** CORS_ORIGINS: comma-separated origins such as https://app.example.com. */
+function parseOrigins(raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return [];
+  const origins: string[] = [];
+  for (const entry of raw
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      !['http:', 'https:'].includes(url.protocol) ||
+      url.origin !== entry.replace(/\/$/, '')
+    ) {
+      problems.push(`CORS_ORIGINS entry "${entry}" must be an origin like https://app.example.com`);
+    } else {
+      origins.push(url.origin);
+    }
+  }
+  return origins;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {

@@ -1,6 +1,7 @@
 /** Unknown e-mail or wrong password: deliberately one error for both. */
 export class InvalidCredentialsError extends Error {
-  constructor() {
+  /** The account the guess was against, when the e-mail exists (for the audit trail). */
+  constructor(readonly userId: number | null = null) {
     super('Incorrect email or password');
     this.name = 'InvalidCredentialsError';
   }

@@ -1,7 +1,10 @@
 import { Router, type Request, type Response } from 'express';
 import type { CurrentUserMiddleware } from '../http/current-user';
-import { toErrorSummary, type FieldErrors } from '../http/form-fields';
+import type { FieldErrors } from '../http/form-fields';
+import type { Flash } from '../http/flash';
+import { renderForm } from '../http/render-form';
 import { nextOrPrivate, toSafeLocalPath } from '../http/safe-redirect';
+import { requestOrigin } from '../http/request-origin';
 import type { SessionCookie } from '../http/session-cookie';
 import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
 import type { AuthService } from './auth.service';
@@ -14,6 +17,7 @@ export interface AuthRouterDeps {
   /** Cleared at login so the signed-in browser gets a fresh CSRF secret. */
   csrfCookieName: string;
   csrfCookieSecure: boolean;
+  flash: Flash;
 }
 
 /** Requests a browser makes from our own pages, or typed in / bookmarked. */
@@ -31,21 +35,20 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     res: Response,
     view: { email?: string; next?: unknown; errors?: FieldErrors; formError?: string },
   ) {
-    const errors = view.errors ?? {};
-    res.render('pages/login', {
+    renderForm(req, res, 'pages/login', {
       title: 'Log in',
-      csrfToken: req.csrfToken(),
       email: view.email ?? '',
       next: toSafeLocalPath(view.next) ?? undefined,
-      errors,
-      errorSummary: toErrorSummary(errors),
+      errors: view.errors,
       formError: view.formError,
     });
   }
 
-  async function logOut(res: Response): Promise<void> {
-    if (res.locals.session) await auth.endSession(res.locals.session.id);
+  async function logOut(req: Request, res: Response): Promise<void> {
+    const { user, session } = res.locals;
+    if (user && session) await auth.endSession({ user, session }, requestOrigin(req));
     cookie.clear(res);
+    if (user) deps.flash.set(res, 'logged-out');
     res.redirect(303, '/');
   }
 
@@ -62,12 +65,11 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       return renderLogin(req, res, { email: form.email, next, errors: form.errors });
     }
     try {
-      const issued = await auth.startSession({
+      const issued = await auth.logIn({
         email: form.email,
         password: form.password,
         kind: 'browser',
-        userAgent: req.get('user-agent') ?? null,
-        ip: req.ip ?? null,
+        origin: requestOrigin(req),
       });
       cookie.set(res, issued);
       res.clearCookie(deps.csrfCookieName, {
@@ -76,6 +78,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
         secure: deps.csrfCookieSecure,
         path: '/',
       });
+      deps.flash.set(res, 'logged-in');
       res.redirect(303, nextOrPrivate(next));
     } catch (error) {
       if (error instanceof InvalidCredentialsError || error instanceof AccountDisabledError) {
@@ -93,10 +96,10 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     if (!isSameOriginNavigation(req)) {
       return res.render('pages/logout-confirm', { title: 'Log out', csrfToken: req.csrfToken() });
     }
-    await logOut(res);
+    await logOut(req, res);
   });
 
-  router.post('/logout', currentUser.optionalUser, (_req, res) => logOut(res));
+  router.post('/logout', currentUser.optionalUser, (req, res) => logOut(req, res));
 
   return router;
 }

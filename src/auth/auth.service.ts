@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
+import type { RequestOrigin } from '../events/auth-event';
+import { recordAuthEvent } from '../events/auth-events.repository';
 import type { AuthenticatedSession, SessionKind } from '../sessions/session';
 import {
   deleteSession,
@@ -33,8 +35,7 @@ export interface LoginRequest {
   email: string;
   password: string;
   kind: SessionKind;
-  userAgent: string | null;
-  ip: string | null;
+  origin: RequestOrigin;
 }
 
 export interface Authentication extends AuthenticatedSession {
@@ -55,43 +56,92 @@ export function createAuthService(deps: AuthDeps) {
     new Date(Math.min(now.getTime() + lifetimeMs, createdAt.getTime() + absoluteMs));
 
   /**
-   * Checks the credentials and starts a session. An unknown e-mail still runs
-   * one argon2 verification (against a dummy hash) so that timing does not tell
-   * which addresses have accounts.
+   * Starts a new session for a user whose identity is already proven, and
+   * returns its token. `db` may be a transaction, so the row commits with
+   * whatever else the caller writes.
    */
-  async function startSession(request: LoginRequest): Promise<{ user: User } & IssuedToken> {
-    const found = await findUserWithHashByEmail(db, normalizeEmail(request.email));
-    const hash = found?.passwordHash ?? (await hasher.dummyHash());
-    const isMatch = await hasher.verify(hash, request.password);
-    if (!found || !isMatch) throw new InvalidCredentialsError();
-    if (!found.user.isActive) throw new AccountDisabledError();
-
-    const upgradedHash = hasher.needsRehash(hash) ? await hasher.hash(request.password) : undefined;
+  async function startSessionFor(
+    user: User,
+    kind: SessionKind,
+    origin: RequestOrigin,
+    executor: Db = db,
+  ): Promise<IssuedToken> {
     const now = clock.now();
     const sessionId = randomBytes(16).toString('base64url');
     const expiresAt = expiryFor(now, now);
-    await db.transaction().execute(async (trx) => {
-      await recordLogin(trx, found.user.id, now, upgradedHash);
-      await insertSession(trx, {
-        id: sessionId,
-        userId: found.user.id,
-        kind: request.kind,
-        createdAt: now,
-        expiresAt,
-        userAgent: request.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
-        ip: request.ip,
-      });
+    await insertSession(executor, {
+      id: sessionId,
+      userId: user.id,
+      kind,
+      createdAt: now,
+      expiresAt,
+      userAgent: origin.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+      ip: origin.ip,
     });
-    const token = tokens.sign({ userId: found.user.id, sessionId, expiresAt });
-    return { user: { ...found.user, lastLoginAt: now }, token, issuedAt: now, expiresAt };
+    return {
+      token: tokens.sign({ userId: user.id, sessionId, expiresAt }),
+      issuedAt: now,
+      expiresAt,
+    };
   }
 
   /**
-   * Resolves a token to its live session and user, or null. A browser session
-   * idle for more than half its lifetime is rolled forward (one row write per
-   * half-lifetime at most), never past the absolute cap from its login.
+   * Checks the credentials. An unknown e-mail still runs one argon2
+   * verification (against a dummy hash) so that timing does not tell which
+   * addresses have accounts. Returns the user and, when the stored hash used
+   * outdated parameters, a fresh hash to store.
    */
-  async function authenticate(token: string): Promise<Authentication | null> {
+  async function checkCredentials(
+    email: string,
+    password: string,
+  ): Promise<{ user: User; upgradedHash?: string }> {
+    const found = await findUserWithHashByEmail(db, normalizeEmail(email));
+    const hash = found?.passwordHash ?? (await hasher.dummyHash());
+    const isMatch = await hasher.verify(hash, password);
+    if (!found || !isMatch) throw new InvalidCredentialsError(found?.user.id ?? null);
+    if (!found.user.isActive) throw new AccountDisabledError();
+    if (!hasher.needsRehash(hash)) return { user: found.user };
+    return { user: found.user, upgradedHash: await hasher.hash(password) };
+  }
+
+  /** Logs in with e-mail and password: the login form and the /token endpoint. */
+  async function logIn(request: LoginRequest): Promise<{ user: User } & IssuedToken> {
+    let checked: Awaited<ReturnType<typeof checkCredentials>>;
+    try {
+      checked = await checkCredentials(request.email, request.password);
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) {
+        await recordAuthEvent(db, {
+          userId: error.userId,
+          type: 'login_failed',
+          origin: request.origin,
+          now: clock.now(),
+        });
+      }
+      throw error;
+    }
+    const { user, upgradedHash } = checked;
+    const issued = await db.transaction().execute(async (trx) => {
+      const now = clock.now();
+      await recordLogin(trx, user.id, now, upgradedHash);
+      await recordAuthEvent(trx, {
+        userId: user.id,
+        type: 'login_succeeded',
+        origin: request.origin,
+        now,
+      });
+      return startSessionFor(user, request.kind, request.origin, trx);
+    });
+    return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };
+  }
+
+  /**
+   * Resolves a token to its live session and user, or null. The session must
+   * be of the expected kind (a bearer token is no cookie, and vice versa). A
+   * browser session idle for more than half its lifetime is rolled forward
+   * (one row write per half-lifetime at most), never past the absolute cap.
+   */
+  async function authenticate(token: string, kind: SessionKind): Promise<Authentication | null> {
     const claims = tokens.verify(token);
     if (!claims) return null;
     const now = clock.now();
@@ -100,10 +150,10 @@ export function createAuthService(deps: AuthDeps) {
       userId: claims.userId,
       now,
     });
-    if (!live) return null;
+    if (!live || live.session.kind !== kind) return null;
     const { session } = live;
     const isHalfSpent = now.getTime() - session.lastSeenAt.getTime() > lifetimeMs / 2;
-    if (session.kind !== 'browser' || !isHalfSpent) return live;
+    if (kind !== 'browser' || !isHalfSpent) return live;
 
     const expiresAt = expiryFor(session.createdAt, now);
     if (expiresAt.getTime() <= session.expiresAt.getTime()) return live;
@@ -119,9 +169,16 @@ export function createAuthService(deps: AuthDeps) {
     };
   }
 
-  async function endSession(sessionId: string): Promise<void> {
-    await deleteSession(db, sessionId);
+  /** Logs out: deletes the session row, so every copy of its token is dead. */
+  async function endSession(authenticated: AuthenticatedSession, origin: RequestOrigin) {
+    await deleteSession(db, authenticated.session.id);
+    await recordAuthEvent(db, {
+      userId: authenticated.user.id,
+      type: 'logout',
+      origin,
+      now: clock.now(),
+    });
   }
 
-  return { startSession, authenticate, endSession };
+  return { logIn, checkCredentials, startSessionFor, authenticate, endSession };
 }

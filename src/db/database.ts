@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { AuthEventsTable } from '../events/auth-events.table';
 import type { SessionsTable } from '../sessions/sessions.table';
 import type { UsersTable } from '../users/users.table';
 
@@ -6,6 +7,7 @@ import type { UsersTable } from '../users/users.table';
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
+  auth_events: AuthEventsTable;
 }
 
 export type SqlDialect = 'sqlite' | 'postgres';

@@ -25,7 +25,7 @@ export function createCurrentUser(deps: {
     res.locals.isUserLoaded = true;
     const token = cookie.read(req);
     if (token === undefined) return;
-    const result = await auth.authenticate(token);
+    const result = await auth.authenticate(token, 'browser');
     if (!result) {
       cookie.clear(res);
       return;

@@ -21,6 +21,8 @@ export function configureViews(app: Express): void {
         value instanceof Date ? `${dateTimeFormat.format(value)} UTC` : 'never',
       isoDate: (value: unknown) => (value instanceof Date ? value.toISOString() : ''),
       eq: (a: unknown, b: unknown) => a === b,
+      // Handlebars passes its options object last; join only the real arguments.
+      concat: (...parts: unknown[]) => parts.slice(0, -1).map(String).join(''),
     },
   });
   app.engine('.hbs', engine.engine);

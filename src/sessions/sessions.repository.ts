@@ -1,6 +1,6 @@
 import type { Db } from '../db/database';
 import { toUser } from '../users/users.repository';
-import type { AuthenticatedSession, SessionKind } from './session';
+import type { AuthenticatedSession, Session, SessionKind } from './session';
 
 export async function insertSession(
   db: Db,
@@ -94,9 +94,60 @@ export async function deleteSession(db: Db, sessionId: string): Promise<void> {
   await db.deleteFrom('sessions').where('id', '=', sessionId).execute();
 }
 
-export async function deleteUserSessions(db: Db, userId: number): Promise<number> {
-  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst();
+/** Deletes one of the user's sessions; returns false if it was not theirs (or gone). */
+export async function deleteUserSession(
+  db: Db,
+  userId: number,
+  sessionId: string,
+): Promise<boolean> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where('id', '=', sessionId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Deletes every session of the user, except `keepSessionId` when given. */
+export async function deleteUserSessions(
+  db: Db,
+  userId: number,
+  keepSessionId?: string,
+): Promise<number> {
+  let query = db.deleteFrom('sessions').where('user_id', '=', userId);
+  if (keepSessionId !== undefined) query = query.where('id', '!=', keepSessionId);
+  const result = await query.executeTakeFirst();
   return Number(result.numDeletedRows);
+}
+
+export interface SessionListing extends Session {
+  userAgent: string | null;
+  ip: string | null;
+}
+
+/** The user's live sessions, most recently used first. */
+export async function listUserSessions(
+  db: Db,
+  userId: number,
+  now: Date,
+): Promise<SessionListing[]> {
+  const rows = await db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('expires_at', '>', now.toISOString())
+    .orderBy('last_seen_at', 'desc')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    userId: row.user_id,
+    kind: row.kind === 'api' ? 'api' : 'browser',
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+    lastSeenAt: new Date(row.last_seen_at),
+    userAgent: row.user_agent,
+    ip: row.ip,
+  }));
 }
 
 /** Removes rows whose expiry has passed; returns how many. */

@@ -9,6 +9,9 @@ declare global {
       session?: Session;
       /** Whether the session cookie has already been read for this request. */
       isUserLoaded?: boolean;
+      /** A one-time message from the previous request. */
+      flash?: string;
+      isSignupOpen?: boolean;
     }
   }
 }

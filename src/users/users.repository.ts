@@ -76,6 +76,37 @@ export async function recordLogin(
     .execute();
 }
 
+export async function updatePasswordHash(
+  db: Db,
+  userId: number,
+  passwordHash: string,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: now.toISOString() })
+    .where('id', '=', userId)
+    .execute();
+}
+
+export async function setUserActive(
+  db: Db,
+  userId: number,
+  isActive: boolean,
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ is_active: isActive ? 1 : 0, updated_at: now.toISOString() })
+    .where('id', '=', userId)
+    .execute();
+}
+
+export async function listUsers(db: Db): Promise<User[]> {
+  const rows = await db.selectFrom('users').selectAll().orderBy('id').execute();
+  return rows.map(toUser);
+}
+
 export async function countUsers(db: Db): Promise<number> {
   const { count } = await db
     .selectFrom('users')

@@ -1,0 +1,38 @@
+# syntax=docker/dockerfile:1
+# Gatehouse: build the TypeScript and the native modules (argon2, better-sqlite3)
+# in one stage, run as an unprivileged user in a slim second stage.
+# node:22-slim rather than 20: Node 20 is past end-of-life.
+
+FROM node:22-slim AS build
+WORKDIR /app
+# node-gyp toolchain: argon2 and better-sqlite3 compile from source when no
+# prebuilt binary matches.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends python3 make g++ \
+  && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY migrations ./migrations
+# `npm ci` runs the install scripts (native builds) and `prepare` (tsc build).
+RUN npm ci && npm prune --omit=dev
+
+FROM node:22-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY migrations/seeds ./migrations/seeds
+COPY views ./views
+COPY public ./public
+RUN mkdir -p /app/data && chown node:node /app/data
+USER node
+# The SQLite database (data/gatehouse.db); mount a volume to keep it.
+VOLUME ["/app/data"]
+EXPOSE 3000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Migrations run at start (MIGRATE_ON_START defaults to true). JWT_SECRET must be given.
+CMD ["node", "dist/src/server.js"]

@@ -1,0 +1,103 @@
+import type { AuthService, IssuedToken } from '../auth/auth.service';
+import type { PasswordHasher } from '../auth/password';
+import type { Clock } from '../clock';
+import type { Db } from '../db/database';
+import { SIGN_IN_EVENT_TYPES, type AuthEvent, type RequestOrigin } from '../events/auth-event';
+import { listRecentEvents, recordAuthEvent } from '../events/auth-events.repository';
+import type { AuthenticatedSession } from '../sessions/session';
+import {
+  deleteUserSession,
+  deleteUserSessions,
+  listUserSessions,
+  type SessionListing,
+} from '../sessions/sessions.repository';
+import type { User } from '../users/user';
+import { updatePasswordHash } from '../users/users.repository';
+import { registerUser } from '../users/users.service';
+
+export interface AccountsDeps {
+  db: Db;
+  hasher: PasswordHasher;
+  clock: Clock;
+  auth: AuthService;
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;
+
+const RECENT_ACTIVITY_LIMIT = 10;
+
+export function createAccountsService(deps: AccountsDeps) {
+  const { db, hasher, clock, auth } = deps;
+
+  const record = (
+    userId: number,
+    type: AuthEvent['type'],
+    origin: RequestOrigin,
+    executor: Db = db,
+  ) => recordAuthEvent(executor, { userId, type, origin, now: clock.now() });
+
+  /** Creates the account and logs it in; EmailTakenError when the e-mail is registered. */
+  async function signUp(
+    input: { email: string; fullName: string; password: string },
+    origin: RequestOrigin,
+  ): Promise<{ user: User } & IssuedToken> {
+    const user = await registerUser({ db, hasher, clock }, input);
+    await record(user.id, 'signed_up', origin);
+    const issued = await auth.startSessionFor(user, 'browser', origin);
+    return { user, ...issued };
+  }
+
+  /**
+   * Changes the password after checking the current one. Every session of the
+   * user ends (a thief's included); this browser gets a fresh one.
+   */
+  async function changePassword(
+    current: AuthenticatedSession,
+    input: { currentPassword: string; newPassword: string },
+    origin: RequestOrigin,
+  ): Promise<IssuedToken> {
+    const { user } = await auth.checkCredentials(current.user.email, input.currentPassword);
+    const newHash = await hasher.hash(input.newPassword);
+    return db.transaction().execute(async (trx) => {
+      await updatePasswordHash(trx, user.id, newHash, clock.now());
+      await deleteUserSessions(trx, user.id);
+      await record(user.id, 'password_changed', origin, trx);
+      return auth.startSessionFor(user, 'browser', origin, trx);
+    });
+  }
+
+  async function revokeSession(
+    current: AuthenticatedSession,
+    sessionId: string,
+    origin: RequestOrigin,
+  ) {
+    const isRevoked = await deleteUserSession(db, current.user.id, sessionId);
+    if (isRevoked) await record(current.user.id, 'sessions_revoked', origin);
+    return isRevoked;
+  }
+
+  /** "Log out everywhere else" (keeps the current session) or "everywhere". */
+  async function revokeSessions(
+    current: AuthenticatedSession,
+    scope: 'others' | 'all',
+    origin: RequestOrigin,
+  ): Promise<number> {
+    const keep = scope === 'others' ? current.session.id : undefined;
+    const count = await deleteUserSessions(db, current.user.id, keep);
+    await record(current.user.id, 'sessions_revoked', origin);
+    return count;
+  }
+
+  async function describeAccount(userId: number): Promise<{
+    sessions: SessionListing[];
+    recentActivity: AuthEvent[];
+  }> {
+    const [sessions, recentActivity] = await Promise.all([
+      listUserSessions(db, userId, clock.now()),
+      listRecentEvents(db, userId, SIGN_IN_EVENT_TYPES, RECENT_ACTIVITY_LIMIT),
+    ]);
+    return { sessions, recentActivity };
+  }
+
+  return { signUp, changePassword, revokeSession, revokeSessions, describeAccount };
+}

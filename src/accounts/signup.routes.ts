@@ -1,0 +1,51 @@
+import { Router } from 'express';
+import type { PasswordPolicy } from '../auth/password-policy';
+import type { CurrentUserMiddleware } from '../http/current-user';
+import type { Flash } from '../http/flash';
+import { renderForm } from '../http/render-form';
+import { requestOrigin } from '../http/request-origin';
+import type { SessionCookie } from '../http/session-cookie';
+import { EmailTakenError } from '../users/user';
+import type { AccountsService } from './accounts.service';
+import { parseSignupForm } from './signup-form';
+
+export function createSignupRouter(deps: {
+  accounts: AccountsService;
+  cookie: SessionCookie;
+  currentUser: CurrentUserMiddleware;
+  flash: Flash;
+  policy: PasswordPolicy;
+}): Router {
+  const router = Router();
+  const page = { title: 'Sign up', minLength: deps.policy.minLength };
+
+  router.get('/signup', deps.currentUser.optionalUser, (req, res) => {
+    if (res.locals.user) return res.redirect(303, '/private');
+    renderForm(req, res, 'pages/signup', { ...page, email: '', fullName: '' });
+  });
+
+  router.post('/signup', async (req, res) => {
+    const form = parseSignupForm(req.body, deps.policy);
+    if (!form.isValid) {
+      res.status(400);
+      return renderForm(req, res, 'pages/signup', { ...page, ...form });
+    }
+    try {
+      const issued = await deps.accounts.signUp(form, requestOrigin(req));
+      deps.cookie.set(res, issued);
+      deps.flash.set(res, 'signed-up');
+      res.redirect(303, '/private');
+    } catch (error) {
+      if (!(error instanceof EmailTakenError)) throw error;
+      res.status(409);
+      renderForm(req, res, 'pages/signup', {
+        ...page,
+        email: form.email,
+        fullName: form.fullName,
+        errors: { email: 'An account with this e-mail address already exists: log in instead.' },
+      });
+    }
+  });
+
+  return router;
+}

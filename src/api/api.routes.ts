@@ -1,0 +1,105 @@
+import { Router, type Response } from 'express';
+import { AccountDisabledError, InvalidCredentialsError } from '../auth/auth.errors';
+import type { AuthService } from '../auth/auth.service';
+import { MAX_PASSWORD_LENGTH } from '../auth/login-form';
+import { readTextField } from '../http/form-fields';
+import { requestOrigin } from '../http/request-origin';
+import { readBearerToken } from './bearer-token';
+import { createApiCors } from './cors';
+
+/** RFC 6749 §5.2 error answer. */
+function oauthError(res: Response, status: number, error: string, description?: string) {
+  res.status(status).json(description ? { error, error_description: description } : { error });
+}
+
+/**
+ * The seeds' JSON API: OAuth2's password grant at /token and a bearer-protected
+ * /users/me. No cookie is read or set here, so no CSRF token is needed.
+ */
+export function createApiRouter(deps: {
+  auth: AuthService;
+  corsOrigins: readonly string[];
+}): Router {
+  const { auth } = deps;
+  const router = Router();
+  const cors = createApiCors(deps.corsOrigins);
+  router.use(['/token', '/users/me'], cors, (_req, res, next) => {
+    // RFC 6749 §5.1: token answers must not be cached.
+    res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+    next();
+  });
+
+  router.post('/token', async (req, res) => {
+    const grantType = readTextField(req.body, 'grant_type');
+    if ('value' in grantType && grantType.value !== 'password') {
+      return oauthError(
+        res,
+        400,
+        'unsupported_grant_type',
+        'Only grant_type=password is supported.',
+      );
+    }
+    const username = readTextField(req.body, 'username');
+    const password = readTextField(req.body, 'password');
+    if (
+      !('value' in username) ||
+      !('value' in password) ||
+      username.value === '' ||
+      password.value === ''
+    ) {
+      return oauthError(
+        res,
+        400,
+        'invalid_request',
+        'Send username (your e-mail) and password, form-encoded.',
+      );
+    }
+    if (password.value.length > MAX_PASSWORD_LENGTH) {
+      return oauthError(
+        res,
+        400,
+        'invalid_request',
+        `Passwords have at most ${MAX_PASSWORD_LENGTH} characters.`,
+      );
+    }
+    try {
+      const issued = await auth.logIn({
+        email: username.value,
+        password: password.value,
+        kind: 'api',
+        origin: requestOrigin(req),
+      });
+      const expiresIn = Math.round((issued.expiresAt.getTime() - issued.issuedAt.getTime()) / 1000);
+      res.json({ access_token: issued.token, token_type: 'bearer', expires_in: expiresIn });
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError || error instanceof AccountDisabledError) {
+        return oauthError(res, 400, 'invalid_grant', error.message);
+      }
+      throw error;
+    }
+  });
+
+  router.get('/users/me', async (req, res) => {
+    const token = readBearerToken(req);
+    const result = token === undefined ? null : await auth.authenticate(token, 'api');
+    if (!result) {
+      res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      return oauthError(
+        res,
+        401,
+        'invalid_token',
+        'Send a valid, unexpired access token from /token.',
+      );
+    }
+    const { user } = result;
+    res.json({
+      id: user.id,
+      email: user.email,
+      full_name: user.fullName,
+      is_active: user.isActive,
+      created_at: user.createdAt.toISOString(),
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,46 @@
+export const AUTH_EVENT_TYPES = [
+  'login_succeeded',
+  'login_failed',
+  'login_throttled',
+  'logout',
+  'password_changed',
+  'sessions_revoked',
+  'account_disabled',
+  'account_enabled',
+  'signed_up',
+] as const;
+
+export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
+
+/** How the account page names each event. */
+export const AUTH_EVENT_LABELS: Record<AuthEventType, string> = {
+  login_succeeded: 'Signed in',
+  login_failed: 'Failed sign-in',
+  login_throttled: 'Sign-in blocked: too many attempts',
+  logout: 'Logged out',
+  password_changed: 'Password changed',
+  sessions_revoked: 'Sessions logged out',
+  account_disabled: 'Account disabled',
+  account_enabled: 'Account enabled',
+  signed_up: 'Account created',
+};
+
+/** The events the account page lists as "recent sign-in activity". */
+export const SIGN_IN_EVENT_TYPES: readonly AuthEventType[] = [
+  'login_succeeded',
+  'login_failed',
+  'login_throttled',
+];
+
+export interface AuthEvent {
+  type: AuthEventType;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: Date;
+}
+
+/** Where a request came from, for the audit trail. */
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+}

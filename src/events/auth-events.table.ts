@@ -1,0 +1,12 @@
+import type { Generated } from 'kysely';
+
+/** One row per security-relevant event. Never holds a password, token or cookie. */
+export interface AuthEventsTable {
+  id: Generated<number>;
+  /** Null for a failed login with an unknown e-mail. */
+  user_id: number | null;
+  type: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: string;
+}
