@@ -23,3 +23,10 @@ export async function registerUser(
     now: deps.clock.now(),
   });
 }
+
+export class UnknownUserError extends Error {
+  constructor(email: string) {
+    super(`No user with the e-mail address ${email}`);
+    this.name = 'UnknownUserError';
+  }
+}

@@ -1,0 +1,89 @@
+import type { PasswordHasher } from '../auth/password';
+import { findPasswordProblem, type PasswordPolicy } from '../auth/password-policy';
+import type { Clock } from '../clock';
+import type { Db } from '../db/database';
+import type { AuthEventType } from '../events/auth-event';
+import { recordAuthEvent } from '../events/auth-events.repository';
+import { deleteUserSessions } from '../sessions/sessions.repository';
+import { normalizeEmail, type User } from './user';
+import {
+  findUserWithHashByEmail,
+  listUsers,
+  setUserActive,
+  updatePasswordHash,
+} from './users.repository';
+import { registerUser, UnknownUserError } from './users.service';
+
+export class PasswordPolicyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PasswordPolicyError';
+  }
+}
+
+/** What an operator can do from the command line (`npm run user -- …`). */
+export function createUserAdmin(deps: {
+  db: Db;
+  hasher: PasswordHasher;
+  clock: Clock;
+  policy: PasswordPolicy;
+}) {
+  const { db, clock } = deps;
+  const origin = { ip: null, userAgent: 'gatehouse admin CLI' };
+
+  async function findUser(email: string): Promise<User> {
+    const found = await findUserWithHashByEmail(db, normalizeEmail(email));
+    if (!found) throw new UnknownUserError(normalizeEmail(email));
+    return found.user;
+  }
+
+  function checkPolicy(password: string, email: string): void {
+    const problem = findPasswordProblem(password, { email }, deps.policy);
+    if (problem) throw new PasswordPolicyError(problem);
+  }
+
+  const record = (userId: number, type: AuthEventType, executor: Db = db) =>
+    recordAuthEvent(executor, { userId, type, origin, now: clock.now() });
+
+  return {
+    async addUser(input: { email: string; fullName: string; password: string }): Promise<User> {
+      checkPolicy(input.password, input.email);
+      const user = await registerUser(deps, input);
+      await record(user.id, 'signed_up');
+      return user;
+    },
+
+    /** Disabling also ends every session, so issued cookies and tokens stop working at once. */
+    async setActive(email: string, isActive: boolean): Promise<{ user: User; revoked: number }> {
+      const user = await findUser(email);
+      return db.transaction().execute(async (trx) => {
+        await setUserActive(trx, user.id, isActive, clock.now());
+        const revoked = isActive ? 0 : await deleteUserSessions(trx, user.id);
+        await record(user.id, isActive ? 'account_enabled' : 'account_disabled', trx);
+        return { user, revoked };
+      });
+    },
+
+    /** A new password ends every session of the user. */
+    async setPassword(email: string, password: string): Promise<{ user: User; revoked: number }> {
+      const user = await findUser(email);
+      checkPolicy(password, user.email);
+      const hash = await deps.hasher.hash(password);
+      return db.transaction().execute(async (trx) => {
+        await updatePasswordHash(trx, user.id, hash, clock.now());
+        const revoked = await deleteUserSessions(trx, user.id);
+        await record(user.id, 'password_changed', trx);
+        return { user, revoked };
+      });
+    },
+
+    async revokeSessions(email: string): Promise<{ user: User; revoked: number }> {
+      const user = await findUser(email);
+      const revoked = await deleteUserSessions(db, user.id);
+      await record(user.id, 'sessions_revoked');
+      return { user, revoked };
+    },
+
+    listUsers: () => listUsers(db),
+  };
+}
