@@ -2,12 +2,16 @@ import { randomUUID } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
+import { createActionThrottle } from './abuse/action-throttle';
+import { createLoginThrottle } from './abuse/login-throttle';
+import { memoryLimiterFactory, type LimiterFactory } from './abuse/rate-limit';
 import { createAccountRouter } from './accounts/account.routes';
 import { createAccountsService } from './accounts/accounts.service';
 import { createSignupRouter } from './accounts/signup.routes';
 import { createApiRouter } from './api/api.routes';
 import { createAuthRouter } from './auth/auth.routes';
 import { createAuthService } from './auth/auth.service';
+import { limitHashing } from './auth/hashing-limiter';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
 import { createSessionTokens } from './auth/session-token';
 import { systemClock, type Clock } from './clock';
@@ -32,6 +36,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Tests pass a counting wrapper around the real hasher. */
   hasher?: PasswordHasher;
+  /** Where rate-limit counters live: memory unless a shared store is given. */
+  limiterFactory?: LimiterFactory;
 }
 
 /** Form posts are a handful of short fields; anything bigger is refused (413). */
@@ -43,7 +49,9 @@ export function createApp(deps: AppDeps): Express {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config);
   const db = deps.database.db;
-  const hasher = deps.hasher ?? createPasswordHasher(config.argon2);
+  const hasher = limitHashing(deps.hasher ?? createPasswordHasher(config.argon2), config.hashing);
+  const limiterFactory = deps.limiterFactory ?? memoryLimiterFactory;
+  const { rateLimits } = config;
   const tokens = createSessionTokens(config.jwtSecret, clock);
   const auth = createAuthService({
     db,
@@ -52,16 +60,37 @@ export function createApp(deps: AppDeps): Express {
     clock,
     sessionMinutes: config.sessionMinutes,
     sessionAbsoluteHours: config.sessionAbsoluteHours,
+    throttle: createLoginThrottle(
+      {
+        perEmailAndIp: rateLimits.loginPerEmailAndIp,
+        perIp: rateLimits.loginPerIp,
+        perEmail: rateLimits.loginPerEmail,
+      },
+      limiterFactory,
+    ),
   });
   const cookie = createSessionCookie(config);
   const currentUser = createCurrentUser({ auth, cookie });
   const csrf = createCsrfProtection(config);
   const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
-  const accounts = createAccountsService({ db, hasher, clock, auth });
+  const accounts = createAccountsService({
+    db,
+    hasher,
+    clock,
+    auth,
+    signupThrottle: createActionThrottle('signup_ip', rateLimits.signupPerIp, limiterFactory),
+    passwordChangeThrottle: createActionThrottle(
+      'password_change_user',
+      rateLimits.passwordChangePerUser,
+      limiterFactory,
+    ),
+  });
   const policy = { minLength: config.passwordMinLength };
 
   const app = express();
   app.disable('x-powered-by');
+  // Without TRUST_PROXY the socket address is the client: X-Forwarded-For cannot be spoofed.
+  app.set('trust proxy', config.trustProxy);
   configureViews(app);
 
   app.use(

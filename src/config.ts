@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseRateLimit, type RateLimit } from './abuse/rate-limit';
 import { projectRoot } from './paths';
 
 export type DatabaseLocation =
@@ -32,6 +34,16 @@ export interface Config {
   isSignupOpen: boolean;
   /** Origins allowed to call /token and /users/me from a browser (no credentials). */
   corsOrigins: readonly string[];
+  /** Express `trust proxy`: false unless TRUST_PROXY says which proxies to believe. */
+  trustProxy: boolean | number | string;
+  rateLimits: {
+    loginPerEmailAndIp: RateLimit;
+    loginPerIp: RateLimit;
+    loginPerEmail: RateLimit;
+    signupPerIp: RateLimit;
+    passwordChangePerUser: RateLimit;
+  };
+  hashing: { concurrency: number; queueSize: number; queueTimeoutMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -59,6 +71,18 @@ const positiveInt = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min).max(max));
 
+const rateLimit = z.string().transform((text, ctx) => {
+  const limit = parseRateLimit(text);
+  if (!limit) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must look like 5/15m (attempts / period in s, m, h or d)',
+    });
+    return z.NEVER;
+  }
+  return limit;
+});
+
 const blankToUndefined = (value: unknown) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
 
@@ -81,6 +105,15 @@ const envSchema = z.object({
   PASSWORD_MIN_LENGTH: z.preprocess(blankToUndefined, positiveInt(8, 256).optional()),
   SIGNUP: z.preprocess(blankToUndefined, z.enum(['open', 'closed']).optional()),
   CORS_ORIGINS: z.preprocess(blankToUndefined, z.string().optional()),
+  TRUST_PROXY: z.preprocess(blankToUndefined, z.string().trim().optional()),
+  RATE_LIMIT_LOGIN_EMAIL_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
+  RATE_LIMIT_LOGIN_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
+  RATE_LIMIT_LOGIN_EMAIL: z.preprocess(blankToUndefined, rateLimit.optional()),
+  RATE_LIMIT_SIGNUP_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
+  RATE_LIMIT_PASSWORD_CHANGE: z.preprocess(blankToUndefined, rateLimit.optional()),
+  HASH_CONCURRENCY: z.preprocess(blankToUndefined, positiveInt(1, 256).optional()),
+  HASH_QUEUE: z.preprocess(blankToUndefined, positiveInt(0, 100_000).optional()),
+  HASH_QUEUE_TIMEOUT_MS: z.preprocess(blankToUndefined, positiveInt(1, 600_000).optional()),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -140,6 +173,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
   }
 
   const corsOrigins = parseOrigins(values.CORS_ORIGINS, problems);
+  if (values.TRUST_PROXY === 'true') {
+    problems.push(
+      'TRUST_PROXY=true would let any client choose its IP: give the hop count (e.g. 1) or the proxy addresses (e.g. loopback, 10.0.0.0/8)',
+    );
+  }
 
   if (problems.length > 0 || database === undefined) throw new ConfigError(problems);
 
@@ -164,8 +202,39 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     passwordMinLength: values.PASSWORD_MIN_LENGTH ?? 12,
     isSignupOpen: (values.SIGNUP ?? 'open') === 'open',
     corsOrigins: Object.freeze(corsOrigins),
+    trustProxy: parseTrustProxy(values.TRUST_PROXY),
+    rateLimits: Object.freeze({
+      loginPerEmailAndIp: values.RATE_LIMIT_LOGIN_EMAIL_IP ?? {
+        points: 5,
+        durationSeconds: 15 * 60,
+      },
+      loginPerIp: values.RATE_LIMIT_LOGIN_IP ?? { points: 50, durationSeconds: 3600 },
+      loginPerEmail: values.RATE_LIMIT_LOGIN_EMAIL ?? { points: 100, durationSeconds: 86_400 },
+      signupPerIp: values.RATE_LIMIT_SIGNUP_IP ?? { points: 10, durationSeconds: 3600 },
+      passwordChangePerUser: values.RATE_LIMIT_PASSWORD_CHANGE ?? {
+        points: 5,
+        durationSeconds: 15 * 60,
+      },
+    }),
+    hashing: Object.freeze({
+      concurrency: values.HASH_CONCURRENCY ?? availableParallelism(),
+      queueSize: values.HASH_QUEUE ?? 64,
+      queueTimeoutMs: values.HASH_QUEUE_TIMEOUT_MS ?? 2000,
+    }),
     logLevel: values.LOG_LEVEL ?? (nodeEnv === 'test' ? 'silent' : 'info'),
   });
+}
+
+/**
+ * TRUST_PROXY as Express understands it: unset/false (the socket address is
+ * the client: X-Forwarded-For is ignored), a hop count, or addresses/subnets
+ * such as `loopback` or `10.0.0.0/8`. `true` (trust any proxy) is refused
+ * because it lets every client choose its own IP.
+ */
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  if (raw === undefined || raw === 'false') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw;
 }
 
 /** CORS_ORIGINS: comma-separated origins such as https://app.example.com. */

@@ -1,3 +1,4 @@
+import type { ActionThrottle } from '../abuse/action-throttle';
 import type { AuthService, IssuedToken } from '../auth/auth.service';
 import type { PasswordHasher } from '../auth/password';
 import type { Clock } from '../clock';
@@ -20,6 +21,8 @@ export interface AccountsDeps {
   hasher: PasswordHasher;
   clock: Clock;
   auth: AuthService;
+  signupThrottle: ActionThrottle;
+  passwordChangeThrottle: ActionThrottle;
 }
 
 export type AccountsService = ReturnType<typeof createAccountsService>;
@@ -41,6 +44,7 @@ export function createAccountsService(deps: AccountsDeps) {
     input: { email: string; fullName: string; password: string },
     origin: RequestOrigin,
   ): Promise<{ user: User } & IssuedToken> {
+    await deps.signupThrottle.consume(origin.ip ?? 'unknown');
     const user = await registerUser({ db, hasher, clock }, input);
     await record(user.id, 'signed_up', origin);
     const issued = await auth.startSessionFor(user, 'browser', origin);
@@ -56,6 +60,7 @@ export function createAccountsService(deps: AccountsDeps) {
     input: { currentPassword: string; newPassword: string },
     origin: RequestOrigin,
   ): Promise<IssuedToken> {
+    await deps.passwordChangeThrottle.consume(String(current.user.id));
     const { user } = await auth.checkCredentials(current.user.email, input.currentPassword);
     const newHash = await hasher.hash(input.newPassword);
     return db.transaction().execute(async (trx) => {

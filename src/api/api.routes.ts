@@ -1,5 +1,7 @@
 import { Router, type Response } from 'express';
+import { TooManyAttemptsError } from '../abuse/rate-limit';
 import { AccountDisabledError, InvalidCredentialsError } from '../auth/auth.errors';
+import { HashingBusyError } from '../auth/hashing-limiter';
 import type { AuthService } from '../auth/auth.service';
 import { MAX_PASSWORD_LENGTH } from '../auth/login-form';
 import { readTextField } from '../http/form-fields';
@@ -74,6 +76,12 @@ export function createApiRouter(deps: {
     } catch (error) {
       if (error instanceof InvalidCredentialsError || error instanceof AccountDisabledError) {
         return oauthError(res, 400, 'invalid_grant', error.message);
+      }
+      if (error instanceof TooManyAttemptsError || error instanceof HashingBusyError) {
+        res.set('Retry-After', String(error.retryAfterSeconds));
+        return error instanceof TooManyAttemptsError
+          ? oauthError(res, 429, 'too_many_attempts', error.message)
+          : oauthError(res, 503, 'temporarily_unavailable', error.message);
       }
       throw error;
     }

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { CurrentUserMiddleware } from '../http/current-user';
+import { TooManyAttemptsError } from '../abuse/rate-limit';
 import type { FieldErrors } from '../http/form-fields';
 import type { Flash } from '../http/flash';
 import { renderForm } from '../http/render-form';
@@ -18,6 +19,14 @@ export interface AuthRouterDeps {
   csrfCookieName: string;
   csrfCookieSecure: boolean;
   flash: Flash;
+}
+
+/** The status of a login refusal the form shows inline; undefined for real errors. */
+function loginFailureStatus(error: unknown): number | undefined {
+  if (error instanceof InvalidCredentialsError) return 401;
+  if (error instanceof AccountDisabledError) return 403;
+  if (error instanceof TooManyAttemptsError) return 429;
+  return undefined;
 }
 
 /** Requests a browser makes from our own pages, or typed in / bookmarked. */
@@ -81,11 +90,13 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       deps.flash.set(res, 'logged-in');
       res.redirect(303, nextOrPrivate(next));
     } catch (error) {
-      if (error instanceof InvalidCredentialsError || error instanceof AccountDisabledError) {
-        res.status(error instanceof InvalidCredentialsError ? 401 : 403);
-        return renderLogin(req, res, { email: form.email, next, formError: error.message });
+      const status = loginFailureStatus(error);
+      if (status === undefined || !(error instanceof Error)) throw error;
+      res.status(status);
+      if (error instanceof TooManyAttemptsError) {
+        res.set('Retry-After', String(error.retryAfterSeconds));
       }
-      throw error;
+      return renderLogin(req, res, { email: form.email, next, formError: error.message });
     }
   });
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { LoginThrottle } from '../abuse/login-throttle';
+import { TooManyAttemptsError } from '../abuse/rate-limit';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
-import type { RequestOrigin } from '../events/auth-event';
+import type { AuthEventType, RequestOrigin } from '../events/auth-event';
 import { recordAuthEvent } from '../events/auth-events.repository';
 import type { AuthenticatedSession, SessionKind } from '../sessions/session';
 import {
@@ -23,6 +25,7 @@ export interface AuthDeps {
   clock: Clock;
   sessionMinutes: number;
   sessionAbsoluteHours: number;
+  throttle: LoginThrottle;
 }
 
 export interface IssuedToken {
@@ -51,6 +54,13 @@ export function createAuthService(deps: AuthDeps) {
   const { db, hasher, tokens, clock } = deps;
   const lifetimeMs = deps.sessionMinutes * 60_000;
   const absoluteMs = deps.sessionAbsoluteHours * 3_600_000;
+
+  const record = (
+    userId: number | null,
+    type: AuthEventType,
+    origin: RequestOrigin,
+    executor: Db = db,
+  ) => recordAuthEvent(executor, { userId, type, origin, now: clock.now() });
 
   const expiryFor = (createdAt: Date, now: Date) =>
     new Date(Math.min(now.getTime() + lifetimeMs, createdAt.getTime() + absoluteMs));
@@ -104,32 +114,37 @@ export function createAuthService(deps: AuthDeps) {
     return { user: found.user, upgradedHash: await hasher.hash(password) };
   }
 
-  /** Logs in with e-mail and password: the login form and the /token endpoint. */
+  /**
+   * Logs in with e-mail and password: the login form and the /token endpoint.
+   * While a throttle counter is exhausted the password is not even checked.
+   */
   async function logIn(request: LoginRequest): Promise<{ user: User } & IssuedToken> {
-    let checked: Awaited<ReturnType<typeof checkCredentials>>;
+    const email = normalizeEmail(request.email);
+    const ip = request.origin.ip ?? 'unknown';
     try {
-      checked = await checkCredentials(request.email, request.password);
+      await deps.throttle.assertAllowed(email, ip);
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) {
-        await recordAuthEvent(db, {
-          userId: error.userId,
-          type: 'login_failed',
-          origin: request.origin,
-          now: clock.now(),
-        });
+      if (error instanceof TooManyAttemptsError) {
+        const target = await findUserWithHashByEmail(db, email);
+        await record(target?.user.id ?? null, 'login_throttled', request.origin);
       }
       throw error;
     }
+    let checked: Awaited<ReturnType<typeof checkCredentials>>;
+    try {
+      checked = await checkCredentials(email, request.password);
+    } catch (error) {
+      if (error instanceof InvalidCredentialsError) {
+        await deps.throttle.recordFailure(email, ip);
+        await record(error.userId, 'login_failed', request.origin);
+      }
+      throw error;
+    }
+    await deps.throttle.recordSuccess(email, ip);
     const { user, upgradedHash } = checked;
     const issued = await db.transaction().execute(async (trx) => {
-      const now = clock.now();
-      await recordLogin(trx, user.id, now, upgradedHash);
-      await recordAuthEvent(trx, {
-        userId: user.id,
-        type: 'login_succeeded',
-        origin: request.origin,
-        now,
-      });
+      await recordLogin(trx, user.id, clock.now(), upgradedHash);
+      await record(user.id, 'login_succeeded', request.origin, trx);
       return startSessionFor(user, request.kind, request.origin, trx);
     });
     return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };

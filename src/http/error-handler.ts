@@ -1,4 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { TooManyAttemptsError } from '../abuse/rate-limit';
+import { HashingBusyError } from '../auth/hashing-limiter';
 import { HttpError, notFound } from '../errors';
 import type { Logger } from '../logger';
 import { isCsrfError } from './csrf';
@@ -11,6 +13,7 @@ interface ErrorAnswer {
   /** What the person can do about it. */
   advice: string;
   details: Record<string, unknown>;
+  retryAfterSeconds?: number;
 }
 
 const ADVICE: Record<number, { title: string; advice: string }> = {
@@ -39,6 +42,15 @@ function describe(error: unknown): ErrorAnswer {
   };
   if (error instanceof HttpError)
     return make(error.status, error.code, error.message, error.details);
+  if (error instanceof TooManyAttemptsError) {
+    return {
+      ...make(429, 'too_many_attempts', error.message),
+      retryAfterSeconds: error.retryAfterSeconds,
+    };
+  }
+  if (error instanceof HashingBusyError) {
+    return { ...make(503, 'busy', error.message), retryAfterSeconds: error.retryAfterSeconds };
+  }
   if (isCsrfError(error)) {
     return make(403, 'csrf', 'This form has expired: reload the page and try again.');
   }
@@ -70,7 +82,8 @@ export function createErrorHandler(deps: {
         ? error.stack
         : undefined;
     res.status(answer.status);
-    if (answer.status === 503 || answer.status === 429) res.set('Cache-Control', 'no-store');
+    if (answer.retryAfterSeconds !== undefined)
+      res.set('Retry-After', String(answer.retryAfterSeconds));
     res.format({
       html: () => res.render('errors/error', { ...answer, stack }),
       json: () => res.json({ error: answer.code, message: answer.message }),

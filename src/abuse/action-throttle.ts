@@ -1,0 +1,26 @@
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { TooManyAttemptsError, type LimiterFactory, type RateLimit } from './rate-limit';
+
+/** Counts every attempt at an action (sign-up per IP, password change per user). */
+export function createActionThrottle(name: string, limit: RateLimit, factory: LimiterFactory) {
+  const limiter = factory({
+    keyPrefix: name,
+    points: limit.points,
+    duration: limit.durationSeconds,
+  });
+  return {
+    /** Counts one attempt; throws TooManyAttemptsError once over the limit. */
+    async consume(key: string): Promise<void> {
+      try {
+        await limiter.consume(key);
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) {
+          throw new TooManyAttemptsError(Math.ceil(rejection.msBeforeNext / 1000));
+        }
+        throw rejection;
+      }
+    },
+  };
+}
+
+export type ActionThrottle = ReturnType<typeof createActionThrottle>;
