@@ -120,6 +120,9 @@ const envSchema = z.object({
   ),
 });
 
+/** Every environment variable Gatehouse reads; `.env.example` documents each. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
 /** Parses DATABASE_URL: unset means the embedded SQLite file under data/. */
 export function parseDatabaseUrl(url: string | undefined): DatabaseLocation {
   if (url === undefined) {
