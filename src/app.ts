@@ -22,6 +22,7 @@ import { createCsrfProtection } from './http/csrf';
 import { createCurrentUser } from './http/current-user';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { createFlash } from './http/flash';
+import { keepCookiesPlain } from './http/plain-cookies';
 import { createSecurityHeaders } from './http/security-headers';
 import { createSessionCookie } from './http/session-cookie';
 import { configureViews } from './http/views';
@@ -124,7 +125,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
   // Bearer-token routes come before the cookie parser and CSRF: they read no cookie.
   app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins }));
-  app.use(cookieParser());
+  app.use(cookieParser(), keepCookiesPlain);
   app.use(flash.read);
   app.use(csrf.middleware);
   app.use((_req, res, next) => {

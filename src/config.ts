@@ -145,26 +145,27 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseLocation {
  */
 export function loadConfig(env: NodeJS.ProcessEnv): Config {
   const parsed = envSchema.safeParse(env);
-  const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const name = String(issue.path[0] ?? 'environment');
-      problems.push(`${name} ${describeIssue(issue)}`);
-    }
-    throw new ConfigError(problems);
-  }
-  const values = parsed.data;
-  const nodeEnv = values.NODE_ENV;
-  const isProduction = nodeEnv === 'production';
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map(
+        (issue) => `${String(issue.path[0] ?? 'environment')} ${describeIssue(issue)}`,
+      );
+  // The checks that involve several variables read the raw values, so they
+  // still run (and report) when another variable failed the schema.
+  const raw = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value;
+  };
+  const isProduction = raw('NODE_ENV')?.trim() === 'production';
 
   let database: DatabaseLocation | undefined;
   try {
-    database = parseDatabaseUrl(values.DATABASE_URL);
+    database = parseDatabaseUrl(raw('DATABASE_URL')?.trim());
   } catch (error) {
     problems.push(`DATABASE_URL ${(error as Error).message}`);
   }
 
-  const secret = values.JWT_SECRET;
+  const secret = raw('JWT_SECRET');
   if (secret !== undefined && secret.length < MIN_SECRET_LENGTH) {
     problems.push(
       `JWT_SECRET must be at least ${MIN_SECRET_LENGTH} characters (try: openssl rand -base64 48)`,
@@ -175,14 +176,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     );
   }
 
-  const corsOrigins = parseOrigins(values.CORS_ORIGINS, problems);
-  if (values.TRUST_PROXY === 'true') {
+  const corsOrigins = parseOrigins(raw('CORS_ORIGINS'), problems);
+  if (raw('TRUST_PROXY')?.trim() === 'true') {
     problems.push(
       'TRUST_PROXY=true would let any client choose its IP: give the hop count (e.g. 1) or the proxy addresses (e.g. loopback, 10.0.0.0/8)',
     );
   }
 
-  if (problems.length > 0 || database === undefined) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0 || database === undefined) {
+    throw new ConfigError(problems);
+  }
+  const values = parsed.data;
+  const nodeEnv = values.NODE_ENV;
 
   return Object.freeze({
     nodeEnv,

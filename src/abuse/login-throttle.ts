@@ -8,11 +8,22 @@ export interface LoginLimits {
 }
 
 export interface LoginThrottle {
-  /** Throws TooManyAttemptsError while any counter is exhausted; checks no password. */
-  assertAllowed(email: string, ip: string): Promise<void>;
-  recordFailure(email: string, ip: string): Promise<void>;
-  /** A success clears the (e-mail, IP) counter; the wider ones keep counting. */
+  /**
+   * Counts one attempt on every counter, before the password is checked, and
+   * throws TooManyAttemptsError when any is over its limit. Counting first
+   * (atomically) is what stops a burst of concurrent guesses from all being
+   * checked before the first failure is recorded.
+   */
+  beginAttempt(email: string, ip: string): Promise<void>;
+  /** The attempt succeeded: clear the (e-mail, IP) counter and give back the others' point. */
   recordSuccess(email: string, ip: string): Promise<void>;
+  /** The attempt never reached a verdict (server busy): give every point back. */
+  cancelAttempt(email: string, ip: string): Promise<void>;
+}
+
+interface Counter {
+  limiter: RateLimiterAbstract;
+  key(email: string, ip: string): string;
 }
 
 /**
@@ -21,51 +32,38 @@ export interface LoginThrottle {
  * e-mail across IPs high enough that a stranger cannot lock an owner out for long.
  */
 export function createLoginThrottle(limits: LoginLimits, factory: LimiterFactory): LoginThrottle {
-  const make = (keyPrefix: string, limit: RateLimit) =>
-    factory({ keyPrefix, points: limit.points, duration: limit.durationSeconds });
-  const counters: {
-    limiter: RateLimiterAbstract;
-    points: number;
-    key: (e: string, ip: string) => string;
-  }[] = [
-    {
-      limiter: make('login_email_ip', limits.perEmailAndIp),
-      points: limits.perEmailAndIp.points,
-      key: (e, ip) => `${e}|${ip}`,
-    },
-    { limiter: make('login_ip', limits.perIp), points: limits.perIp.points, key: (_e, ip) => ip },
-    {
-      limiter: make('login_email', limits.perEmail),
-      points: limits.perEmail.points,
-      key: (e) => e,
-    },
+  const counter = (keyPrefix: string, limit: RateLimit, key: Counter['key']): Counter => ({
+    limiter: factory({ keyPrefix, points: limit.points, duration: limit.durationSeconds }),
+    key,
+  });
+  const emailAndIp = counter(
+    'login_email_ip',
+    limits.perEmailAndIp,
+    (email, ip) => `${email}|${ip}`,
+  );
+  const others = [
+    counter('login_ip', limits.perIp, (_email, ip) => ip),
+    counter('login_email', limits.perEmail, (email) => email),
   ];
-  const [emailAndIp] = counters;
+  const all = [emailAndIp, ...others];
 
   return {
-    async assertAllowed(email, ip) {
-      const states = await Promise.all(counters.map((c) => c.limiter.get(c.key(email, ip))));
+    async beginAttempt(email, ip) {
+      const results = await Promise.allSettled(all.map((c) => c.limiter.consume(c.key(email, ip))));
       let retryAfterMs = 0;
-      states.forEach((state, index) => {
-        const counter = counters[index];
-        if (state && counter && state.consumedPoints >= counter.points) {
-          retryAfterMs = Math.max(retryAfterMs, state.msBeforeNext);
-        }
-      });
+      for (const result of results) {
+        if (result.status === 'fulfilled') continue;
+        if (!(result.reason instanceof RateLimiterRes)) throw result.reason;
+        retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
+      }
       if (retryAfterMs > 0) throw new TooManyAttemptsError(Math.ceil(retryAfterMs / 1000));
     },
-    async recordFailure(email, ip) {
-      await Promise.all(
-        counters.map((c) =>
-          c.limiter.consume(c.key(email, ip)).catch((rejection: unknown) => {
-            // Going over the limit is expected here; the next attempt is refused by assertAllowed.
-            if (!(rejection instanceof RateLimiterRes)) throw rejection;
-          }),
-        ),
-      );
-    },
     async recordSuccess(email, ip) {
-      if (emailAndIp) await emailAndIp.limiter.delete(emailAndIp.key(email, ip));
+      await emailAndIp.limiter.delete(emailAndIp.key(email, ip));
+      await Promise.all(others.map((c) => c.limiter.reward(c.key(email, ip))));
+    },
+    async cancelAttempt(email, ip) {
+      await Promise.all(all.map((c) => c.limiter.reward(c.key(email, ip))));
     },
   };
 }

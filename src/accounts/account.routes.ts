@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import { AccountDisabledError, InvalidCredentialsError } from '../auth/auth.errors';
+import { MAX_PASSWORD_LENGTH } from '../auth/login-form';
 import type { PasswordPolicy } from '../auth/password-policy';
 import { badRequest } from '../errors';
 import { AUTH_EVENT_LABELS } from '../events/auth-event';
@@ -66,6 +67,9 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     const currentPassword = readTextField(req.body, 'current_password');
     if ('problem' in currentPassword) {
       errors.current_password = describeFieldProblem(currentPassword.problem, 'current password');
+    } else if (currentPassword.value.length > MAX_PASSWORD_LENGTH) {
+      // Refused before any hashing, like every other password field.
+      errors.current_password = 'Your current password is not right.';
     }
     const newPassword = checkNewPassword(
       req.body,
@@ -100,15 +104,14 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     const current = currentSession(res);
     const sessionId = readTextField(req.body, 'session_id');
     if ('problem' in sessionId) throw badRequest('Choose a session to log out.');
+    const isRevoked = await accounts.revokeSession(current, sessionId.value, requestOrigin(req));
     if (sessionId.value === current.session.id) {
-      await accounts.revokeSessions(current, 'all', requestOrigin(req));
       // Logging this browser's own session out is a normal logout.
       cookie.clear(res);
       flash.set(res, 'logged-out');
       return res.redirect(303, '/');
     }
-    await accounts.revokeSession(current, sessionId.value, requestOrigin(req));
-    flash.set(res, 'session-revoked');
+    flash.set(res, isRevoked ? 'session-revoked' : 'session-not-found');
     res.redirect(303, '/account');
   });
 

@@ -13,7 +13,7 @@ import {
   type SessionListing,
 } from '../sessions/sessions.repository';
 import type { User } from '../users/user';
-import { updatePasswordHash } from '../users/users.repository';
+import { recordLogin, updatePasswordHash } from '../users/users.repository';
 import { registerUser } from '../users/users.service';
 
 export interface AccountsDeps {
@@ -46,9 +46,14 @@ export function createAccountsService(deps: AccountsDeps) {
   ): Promise<{ user: User } & IssuedToken> {
     await deps.signupThrottle.consume(origin.ip ?? 'unknown');
     const user = await registerUser({ db, hasher, clock }, input);
-    await record(user.id, 'signed_up', origin);
-    const issued = await auth.startSessionFor(user, 'browser', origin);
-    return { user, ...issued };
+    // Signing up logs the person in: it counts as their first login.
+    return db.transaction().execute(async (trx) => {
+      const now = clock.now();
+      await recordLogin(trx, user.id, now);
+      await record(user.id, 'signed_up', origin, trx);
+      const issued = await auth.startSessionFor(user, 'browser', origin, trx);
+      return { user: { ...user, lastLoginAt: now }, ...issued };
+    });
   }
 
   /**

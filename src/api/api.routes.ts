@@ -5,6 +5,7 @@ import { HashingBusyError } from '../auth/hashing-limiter';
 import type { AuthService } from '../auth/auth.service';
 import { MAX_PASSWORD_LENGTH } from '../auth/login-form';
 import { readTextField } from '../http/form-fields';
+import { MAX_EMAIL_LENGTH } from '../users/user';
 import { requestOrigin } from '../http/request-origin';
 import { readBearerToken } from './bearer-token';
 import { createApiCors } from './cors';
@@ -25,14 +26,21 @@ export function createApiRouter(deps: {
   const { auth } = deps;
   const router = Router();
   const cors = createApiCors(deps.corsOrigins);
-  router.use(['/token', '/users/me'], cors, (_req, res, next) => {
+  // router.all matches these exact paths (router.use would match /token/anything too).
+  router.all(['/token', '/users/me'], cors, (_req, res, next) => {
     // RFC 6749 §5.1: token answers must not be cached.
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
     next();
   });
 
   router.post('/token', async (req, res) => {
+    // grant_type is required by RFC 6749 §4.3.2, but the seeds' clients
+    // (FastAPI's OAuth2PasswordRequestForm) may leave it out: absent is
+    // tolerated, anything but one `password` is not.
     const grantType = readTextField(req.body, 'grant_type');
+    if ('problem' in grantType && grantType.problem !== 'missing') {
+      return oauthError(res, 400, 'invalid_request', 'Send one grant_type=password.');
+    }
     if ('value' in grantType && grantType.value !== 'password') {
       return oauthError(
         res,
@@ -54,6 +62,14 @@ export function createApiRouter(deps: {
         400,
         'invalid_request',
         'Send username (your e-mail) and password, form-encoded.',
+      );
+    }
+    if (username.value.length > MAX_EMAIL_LENGTH) {
+      return oauthError(
+        res,
+        400,
+        'invalid_request',
+        `An e-mail address has at most ${MAX_EMAIL_LENGTH} characters.`,
       );
     }
     if (password.value.length > MAX_PASSWORD_LENGTH) {

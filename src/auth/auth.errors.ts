@@ -9,7 +9,7 @@ export class InvalidCredentialsError extends Error {
 
 /** Raised only after the password was right, so it tells a guesser nothing. */
 export class AccountDisabledError extends Error {
-  constructor() {
+  constructor(readonly userId: number | null = null) {
     super('This account is disabled');
     this.name = 'AccountDisabledError';
   }

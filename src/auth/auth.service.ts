@@ -109,7 +109,7 @@ export function createAuthService(deps: AuthDeps) {
     const hash = found?.passwordHash ?? (await hasher.dummyHash());
     const isMatch = await hasher.verify(hash, password);
     if (!found || !isMatch) throw new InvalidCredentialsError(found?.user.id ?? null);
-    if (!found.user.isActive) throw new AccountDisabledError();
+    if (!found.user.isActive) throw new AccountDisabledError(found.user.id);
     if (!hasher.needsRehash(hash)) return { user: found.user };
     return { user: found.user, upgradedHash: await hasher.hash(password) };
   }
@@ -122,7 +122,7 @@ export function createAuthService(deps: AuthDeps) {
     const email = normalizeEmail(request.email);
     const ip = request.origin.ip ?? 'unknown';
     try {
-      await deps.throttle.assertAllowed(email, ip);
+      await deps.throttle.beginAttempt(email, ip);
     } catch (error) {
       if (error instanceof TooManyAttemptsError) {
         const target = await findUserWithHashByEmail(db, email);
@@ -134,9 +134,11 @@ export function createAuthService(deps: AuthDeps) {
     try {
       checked = await checkCredentials(email, request.password);
     } catch (error) {
-      if (error instanceof InvalidCredentialsError) {
-        await deps.throttle.recordFailure(email, ip);
+      if (error instanceof InvalidCredentialsError || error instanceof AccountDisabledError) {
         await record(error.userId, 'login_failed', request.origin);
+      } else {
+        // No verdict on the password (e.g. the hashing queue was full): not a failed guess.
+        await deps.throttle.cancelAttempt(email, ip);
       }
       throw error;
     }

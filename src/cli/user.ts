@@ -111,6 +111,8 @@ async function run(argv: string[]): Promise<string> {
         return `Enabled ${user.email}.`;
       }
       case 'set-password': {
+        // Look the user up first, so nobody types a password twice for nothing.
+        await admin.findUser(target);
         const password = await readNewPassword(values['password-stdin']);
         const { user, revoked } = await admin.setPassword(target, password);
         return `Set a new password for ${user.email}; ended ${revoked} session(s).`;
@@ -134,7 +136,8 @@ const EXPECTED_ERRORS = [CliError, UnknownUserError, PasswordPolicyError, EmailT
 run(process.argv.slice(2)).then(
   (output) => {
     console.log(output);
-    process.exit(0);
+    // exitCode rather than exit(): let stdout drain when it is a pipe.
+    process.exitCode = 0;
   },
   (error: unknown) => {
     const isExpected =
@@ -144,6 +147,6 @@ run(process.argv.slice(2)).then(
         String(error.code).startsWith('ERR_PARSE_ARGS'));
     const message = error instanceof Error ? error.message : String(error);
     console.error(isExpected ? `Error: ${message}` : `Failed: ${message}`);
-    process.exit(1);
+    process.exitCode = 1;
   },
 );

@@ -8,6 +8,7 @@ export const FLASH_MESSAGES = {
   'signed-up': 'Welcome! Your account is ready and you are logged in.',
   'password-changed': 'Password changed. Your other sessions have been logged out.',
   'session-revoked': 'That session has been logged out.',
+  'session-not-found': 'That session had already ended.',
   'other-sessions-revoked': 'Logged out of every other session.',
   'all-sessions-revoked': 'Logged out of every session.',
 } as const;
@@ -44,10 +45,14 @@ export function createFlash(options: { secret: string; cookieSecure: boolean }) 
 
   /** Moves a pending message into res.locals.flash and clears the cookie: shown once. */
   const read: RequestHandler = (req, res, next) => {
-    const raw: unknown = req.cookies?.[COOKIE_NAME];
-    if (typeof raw !== 'string') return next();
+    const cookies = req.cookies as Record<string, unknown> | undefined;
+    if (!cookies || !Object.hasOwn(cookies, COOKIE_NAME)) return next();
     res.clearCookie(COOKIE_NAME, cookieOptions);
-    const [flashKey = '', signature = ''] = raw.split('.');
+    // cookie-parser turns `j:` values into objects: anything but a string is forged.
+    const raw = cookies[COOKIE_NAME];
+    const parts = typeof raw === 'string' ? raw.split('.') : [];
+    if (parts.length !== 2) return next();
+    const [flashKey = '', signature = ''] = parts;
     const expected = Buffer.from(sign(flashKey));
     const given = Buffer.from(signature);
     if (

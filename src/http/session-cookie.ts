@@ -17,15 +17,32 @@ export function createSessionCookie(config: Pick<Config, 'cookieSecure'>) {
 
   return {
     name,
+    /**
+     * The cookie's value; an empty string when the cookie is there but is not
+     * a plain string (cookie-parser decodes `j:` values), so it gets cleared.
+     */
     read(req: Request): string | undefined {
-      const value: unknown = req.cookies?.[name];
-      return typeof value === 'string' ? value : undefined;
+      const cookies = req.cookies as Record<string, unknown> | undefined;
+      if (!cookies || !Object.hasOwn(cookies, name)) return undefined;
+      const value = cookies[name];
+      return typeof value === 'string' ? value : '';
     },
     set(res: Response, issued: { token: string; issuedAt: Date; expiresAt: Date }): void {
       const maxAge = Math.max(0, issued.expiresAt.getTime() - issued.issuedAt.getTime());
       res.cookie(name, issued.token, { ...baseOptions, maxAge });
     },
     clear(res: Response): void {
+      // A session rolled earlier in this request must not also be re-issued:
+      // one Set-Cookie per name (RFC 6265 §4.1.1), and the clearing one wins.
+      const earlier = res.getHeader('Set-Cookie');
+      if (Array.isArray(earlier)) {
+        res.setHeader(
+          'Set-Cookie',
+          earlier.filter((line) => !line.startsWith(`${name}=`)),
+        );
+      } else if (typeof earlier === 'string' && earlier.startsWith(`${name}=`)) {
+        res.removeHeader('Set-Cookie');
+      }
       res.clearCookie(name, baseOptions);
     },
   };

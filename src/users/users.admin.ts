@@ -85,5 +85,6 @@ export function createUserAdmin(deps: {
     },
 
     listUsers: () => listUsers(db),
+    findUser,
   };
 }

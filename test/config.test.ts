@@ -1,0 +1,196 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config';
+
+const SECRET_40 = 'a-forty-character-secret-0123456789abcde';
+
+/** The problems loadConfig reports for `env`; fails the test if it accepts it. */
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig defaults', () => {
+  it('fills in every default for an empty development environment', () => {
+    const config = loadConfig({});
+    expect(config.nodeEnv).toBe('development');
+    expect(config.isProduction).toBe(false);
+    expect(config.port).toBe(3000);
+    expect(config.sessionMinutes).toBe(30);
+    expect(config.sessionAbsoluteHours).toBe(12);
+    expect(config.argon2).toEqual({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    expect(config.migrateOnStart).toBe(true);
+    expect(config.cookieSecure).toBe(false);
+  });
+
+  it('turns COOKIE_SECURE on by default in production', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET_40 });
+    expect(config.isProduction).toBe(true);
+    expect(config.cookieSecure).toBe(true);
+  });
+
+  it('lets COOKIE_SECURE and MIGRATE_ON_START be switched explicitly', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      JWT_SECRET: SECRET_40,
+      COOKIE_SECURE: 'false',
+      MIGRATE_ON_START: 'off',
+    });
+    expect(config.cookieSecure).toBe(false);
+    expect(config.migrateOnStart).toBe(false);
+    expect(loadConfig({ COOKIE_SECURE: 'Yes' }).cookieSecure).toBe(true);
+  });
+
+  it('treats a blank variable as unset', () => {
+    const config = loadConfig({ PORT: '', SESSION_MINUTES: '  ', NODE_ENV: '' });
+    expect(config.port).toBe(3000);
+    expect(config.sessionMinutes).toBe(30);
+    expect(config.nodeEnv).toBe('development');
+  });
+
+  it('reads numbers that are given', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      SESSION_MINUTES: '15',
+      SESSION_ABSOLUTE_HOURS: '24',
+      ARGON2_MEMORY_KIB: '65536',
+      ARGON2_TIME: '3',
+      ARGON2_PARALLELISM: '4',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.sessionMinutes).toBe(15);
+    expect(config.sessionAbsoluteHours).toBe(24);
+    expect(config.argon2).toEqual({ memoryCost: 65536, timeCost: 3, parallelism: 4 });
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it('defaults to an absolute SQLite file data/gatehouse.db', () => {
+    const { database } = loadConfig({});
+    expect(database.kind).toBe('sqlite');
+    if (database.kind !== 'sqlite') return;
+    expect(path.isAbsolute(database.filename)).toBe(true);
+    expect(database.filename.endsWith(path.join('data', 'gatehouse.db'))).toBe(true);
+  });
+
+  it('accepts sqlite::memory:', () => {
+    expect(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database).toEqual({
+      kind: 'sqlite',
+      filename: ':memory:',
+    });
+  });
+
+  it('resolves a relative sqlite: path to an absolute one', () => {
+    const { database } = loadConfig({ DATABASE_URL: 'sqlite:relative/path.db' });
+    expect(database).toEqual({ kind: 'sqlite', filename: path.resolve('relative/path.db') });
+    if (database.kind === 'sqlite') expect(path.isAbsolute(database.filename)).toBe(true);
+  });
+
+  it('accepts postgres:// and postgresql:// URLs as they are', () => {
+    for (const url of ['postgres://app:pw@db:5432/gatehouse', 'postgresql://db/gatehouse']) {
+      expect(loadConfig({ DATABASE_URL: url }).database).toEqual({
+        kind: 'postgres',
+        connectionString: url,
+      });
+    }
+  });
+});
+
+describe('invalid configuration', () => {
+  it.each([
+    ['PORT', { PORT: 'abc' }],
+    ['PORT', { PORT: '70000' }],
+    ['SESSION_MINUTES', { SESSION_MINUTES: '0' }],
+    ['COOKIE_SECURE', { COOKIE_SECURE: 'maybe' }],
+    ['NODE_ENV', { NODE_ENV: 'staging' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
+    ['DATABASE_URL', { DATABASE_URL: 'sqlite:' }],
+    ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(31) }],
+    ['ARGON2_MEMORY_KIB', { ARGON2_MEMORY_KIB: '4' }],
+  ])('throws a ConfigError naming %s for %j', (name, env) => {
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name}\\b`));
+  });
+
+  it('accepts a JWT_SECRET of exactly 32 characters', () => {
+    const config = loadConfig({ JWT_SECRET: 'x'.repeat(32) });
+    expect(config.jwtSecret).toBe('x'.repeat(32));
+    expect(config.isJwtSecretGenerated).toBe(false);
+  });
+
+  it('requires JWT_SECRET in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('JWT_SECRET');
+    expect(problems[0]).toContain('production');
+  });
+
+  it('reports several malformed variables at once', () => {
+    const problems = problemsOf({
+      PORT: 'abc',
+      SESSION_MINUTES: '0',
+      COOKIE_SECURE: 'maybe',
+      NODE_ENV: 'staging',
+    });
+    expect(problems).toHaveLength(4);
+    for (const name of ['PORT', 'SESSION_MINUTES', 'COOKIE_SECURE', 'NODE_ENV']) {
+      expect(problems.some((problem) => problem.startsWith(`${name} `))).toBe(true);
+    }
+  });
+
+  it('reports a bad DATABASE_URL and a short JWT_SECRET together', () => {
+    const problems = problemsOf({ DATABASE_URL: 'mysql://x', JWT_SECRET: 'short' });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^DATABASE_URL /);
+    expect(problems[1]).toMatch(/^JWT_SECRET /);
+  });
+
+  // Known bug (see the test report): a schema problem such as PORT=abc makes
+  // loadConfig throw before it checks DATABASE_URL and JWT_SECRET, so those are
+  // only reported on the next attempt. Remove `.failing` once fixed.
+  it('reports malformed numbers together with DATABASE_URL and JWT_SECRET problems', () => {
+    const problems = problemsOf({ PORT: 'abc', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short' });
+    expect(problems).toHaveLength(3);
+    for (const name of ['PORT', 'DATABASE_URL', 'JWT_SECRET']) {
+      expect(problems.some((problem) => problem.startsWith(`${name} `))).toBe(true);
+    }
+  });
+});
+
+describe('the JWT secret', () => {
+  it('is generated at random per load in development when none is given', () => {
+    const first = loadConfig({});
+    const second = loadConfig({});
+    expect(first.isJwtSecretGenerated).toBe(true);
+    expect(first.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(second.jwtSecret.length).toBeGreaterThanOrEqual(32);
+    expect(first.jwtSecret).not.toBe(second.jwtSecret);
+  });
+
+  it('is the given one when JWT_SECRET is set', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET_40 });
+    expect(config.jwtSecret).toBe(SECRET_40);
+    expect(config.isJwtSecretGenerated).toBe(false);
+  });
+});
+
+describe('the loaded configuration', () => {
+  it('is frozen, down to the argon2 parameters', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.argon2)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.argon2 as { timeCost: number }).timeCost = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(3000);
+    expect(config.argon2.timeCost).toBe(2);
+  });
+});
