@@ -91,6 +91,24 @@ function activityRows(html: string): string[] {
   return body.split('<tr>').slice(1);
 }
 
+/** The session id in the "This browser" row of the account page. */
+function currentSessionIdOn(html: string): string {
+  const current = html.split('<li class="session session--current">')[1]?.split('</li>')[0];
+  const sessionId = /name="session_id" value="([^"]+)"/.exec(current ?? '')?.[1];
+  if (!sessionId) throw new Error('no "This browser" row on the account page');
+  return sessionId;
+}
+
+/** The sign-in events of one type recorded for a user. */
+async function eventsOf(t: TestApp, user: User, type: string) {
+  return t.db
+    .selectFrom('auth_events')
+    .selectAll()
+    .where('user_id', '=', user.id)
+    .where('type', '=', type)
+    .execute();
+}
+
 async function expectAnonymous(browser: Agent): Promise<void> {
   const res = await browser.get('/private');
   expect(res.status).toBe(303);
@@ -205,6 +223,70 @@ describe('logging sessions out from the account page', () => {
     await theirs.browser.get('/private').expect(200);
     await mine.browser.get('/private').expect(200);
   });
+
+  it('"Log out" on this browser\'s own row ends only this session, like a normal logout', async () => {
+    const a = await signIn(t, user);
+    const b = await signIn(t, user, CHROME_WINDOWS);
+    const page = await a.browser.get('/account').expect(200);
+    const ownId = currentSessionIdOn(page.text);
+    expect(ownId).toBe(a.sessionId);
+
+    const res = await a.browser
+      .post('/account/sessions/revoke')
+      .type('form')
+      .send({ _csrf: extractCsrfToken(page.text), session_id: ownId });
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe('/');
+    expect(findSetCookie(res, 'session')).toMatch(CLEARED_SESSION_COOKIE);
+
+    expect(await sessionIdsOf(t, user)).toEqual([b.sessionId]);
+    const home = await a.browser.get('/').expect(200);
+    expect(home.text).toContain('You have been logged out.');
+    await expectAnonymous(a.browser);
+    await b.browser.get('/private').expect(200);
+  });
+
+  const notMySessions: [string, (t: TestApp, here: SignedIn, owner: User) => Promise<string>][] = [
+    ['belongs to another person', async (t) => (await signIn(t, await t.createUser())).sessionId],
+    ['is made up', () => Promise.resolve('AAAAAAAAAAAAAAAAAAAAAA')],
+    [
+      'was already logged out',
+      async (t, here, owner) => {
+        const there = await signIn(t, owner, CHROME_WINDOWS);
+        await submitAccountForm(here.browser, '/account/sessions/revoke', {
+          session_id: there.sessionId,
+        });
+        return there.sessionId;
+      },
+    ],
+  ];
+
+  it.each(notMySessions)(
+    '"Log out" on a session that %s leaves every row and says it had already ended',
+    async (_case, pickSessionId) => {
+      const here = await signIn(t, user);
+      const elsewhere = await signIn(t, user, CHROME_WINDOWS);
+      const sessionId = await pickSessionId(t, here, user);
+      const rowsBefore = await t.db.selectFrom('sessions').select('id').orderBy('id').execute();
+      const revokedBefore = await eventsOf(t, user, 'sessions_revoked');
+
+      const res = await submitAccountForm(here.browser, '/account/sessions/revoke', {
+        session_id: sessionId,
+      });
+      expect(res.status).toBe(303);
+      expect(res.headers.location).toBe('/account');
+      expect(findSetCookie(res, 'session')).toBeUndefined();
+
+      expect(await t.db.selectFrom('sessions').select('id').orderBy('id').execute()).toEqual(
+        rowsBefore,
+      );
+      expect(await eventsOf(t, user, 'sessions_revoked')).toEqual(revokedBefore);
+      const page = await here.browser.get('/account').expect(200);
+      expect(page.text).toContain('That session had already ended.');
+      expect(page.text).not.toContain('That session has been logged out.');
+      await elsewhere.browser.get('/private').expect(200);
+    },
+  );
 
   it('"Log out everywhere else" keeps this session and ends every other one', async () => {
     const grace = await t.createUser();

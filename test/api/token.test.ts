@@ -1,6 +1,24 @@
 import request from 'supertest';
+import type { PasswordHasher } from '../../src/auth/password';
 import { setCookies } from '../helpers/browser';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
+
+/** Wraps the real hasher and counts the password checks it is asked for. */
+function countingVerifier() {
+  const calls = { verify: 0 };
+  return {
+    calls,
+    wrap: (hasher: PasswordHasher): PasswordHasher => ({
+      hash: (password) => hasher.hash(password),
+      needsRehash: (hash) => hasher.needsRehash(hash),
+      dummyHash: () => hasher.dummyHash(),
+      verify(hash, password) {
+        calls.verify += 1;
+        return hasher.verify(hash, password);
+      },
+    }),
+  };
+}
 
 describe('POST /token (OAuth2 password grant)', () => {
   let t: TestApp;
@@ -109,6 +127,69 @@ describe('POST /token (OAuth2 password grant)', () => {
       expect(res.body).toMatchObject({ error: 'unsupported_grant_type' });
     }
     expect(await sessionRows()).toHaveLength(0);
+  });
+
+  it('refuses a repeated grant_type with 400 invalid_request, even when one of them says password', async () => {
+    await t.createUser({ email: 'ada@example.com' });
+    for (const grantTypes of [
+      'grant_type=password&grant_type=client_credentials',
+      'grant_type=password&grant_type=password',
+    ]) {
+      const res = await request(t.app)
+        .post('/token')
+        .type('form')
+        .send(`${grantTypes}&username=ada%40example.com&password=${encodeURIComponent(TEST_PASSWORD)}`);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request' });
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    expect(await sessionRows()).toHaveLength(0);
+  });
+
+  it('refuses a grant_type holding a control character with 400 invalid_request', async () => {
+    await t.createUser({ email: 'ada@example.com' });
+    for (const grantType of ['password\u0000', 'pass\u0001word', '\u007fpassword']) {
+      const res = await postToken({
+        grant_type: grantType,
+        username: 'ada@example.com',
+        password: TEST_PASSWORD,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request' });
+    }
+    expect(await sessionRows()).toHaveLength(0);
+    // Leaving grant_type out altogether is still accepted (FastAPI-style clients do).
+    await postToken({ username: 'ada@example.com', password: TEST_PASSWORD }).expect(200);
+  });
+
+  it('refuses a username over 254 characters with 400 invalid_request, before any password check', async () => {
+    const counter = countingVerifier();
+    const counted = await createTestApp({ wrapHasher: counter.wrap });
+    try {
+      const longEmail = `${'a'.repeat(243)}@example.com`;
+      expect(longEmail).toHaveLength(255);
+      const res = await request(counted.app)
+        .post('/token')
+        .type('form')
+        .send({ grant_type: 'password', username: longEmail, password: TEST_PASSWORD });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ error: 'invalid_request' });
+      expect(res.body.error_description).toContain('254');
+      expect(counter.calls.verify).toBe(0);
+      expect(await counted.db.selectFrom('auth_events').selectAll().execute()).toHaveLength(0);
+      expect(await counted.db.selectFrom('sessions').selectAll().execute()).toHaveLength(0);
+
+      // At exactly 254 characters the password is checked as usual (and is wrong: no such user).
+      const atLimit = await request(counted.app)
+        .post('/token')
+        .type('form')
+        .send({ grant_type: 'password', username: longEmail.slice(1), password: TEST_PASSWORD });
+      expect(atLimit.status).toBe(400);
+      expect(atLimit.body).toMatchObject({ error: 'invalid_grant' });
+      expect(counter.calls.verify).toBe(1);
+    } finally {
+      await counted.close();
+    }
   });
 
   it('refuses a password over 256 characters with 400 invalid_request, before hashing it', async () => {

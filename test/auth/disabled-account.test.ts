@@ -54,6 +54,19 @@ describe('a disabled account', () => {
     expect(row.last_login_at).toBeNull();
   });
 
+  it("records a refused login with the right password as 'login_failed' for that user", async () => {
+    const user = await t.createUser({ email: 'ada@example.com' });
+    await markInactive(user.id);
+    const res = await logIn(newBrowser(t.app), user.email, TEST_PASSWORD);
+    expect(res.status).toBe(403);
+    const events = await t.db
+      .selectFrom('auth_events')
+      .select(['type', 'user_id'])
+      .orderBy('id')
+      .execute();
+    expect(events).toEqual([{ type: 'login_failed', user_id: user.id }]);
+  });
+
   it('ends a browser already logged in when the admin service disables the user', async () => {
     const user = await t.createUser({ email: 'ada@example.com' });
     const browser = newBrowser(t.app);

@@ -179,6 +179,37 @@ describe('logging out', () => {
     expect(await findSessionRow(t, sessionId)).toBeUndefined();
     expectRedirectToLogin(await browser.get('/private'));
   });
+
+  it('past half the session lifetime, logging out sends one session Set-Cookie: the clearing one', async () => {
+    const { browser, sessionId } = await signIn(t);
+    t.clock.advanceMinutes(16);
+    const res = await browser.get('/logout').set('Sec-Fetch-Site', 'same-origin').expect(303);
+    const lines = sessionCookieLines(res);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(CLEARED_SESSION_COOKIE);
+    expect(await findSessionRow(t, sessionId)).toBeUndefined();
+    expectRedirectToLogin(await browser.get('/private'));
+  });
+});
+
+describe('a session cookie that is not a plain string', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(() => t.close());
+
+  // cookie-parser decodes `j:`-prefixed values as JSON, so this arrives as an object.
+  it.each(['j:{"a":1}', 'j:["x"]', 'j:null'])(
+    'session=%s is anonymous and cleared',
+    async (value) => {
+      const res = await getWithSessionCookie(t, '/private', value);
+      expectRedirectToLogin(res);
+      const lines = sessionCookieLines(res);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(CLEARED_SESSION_COOKIE);
+    },
+  );
 });
 
 interface BadTokenContext {

@@ -84,6 +84,51 @@ describeInBrowser('Gatehouse in a real browser', () => {
     await expectHeading(page, `Hello, ${E2E_USER.fullName}`);
   });
 
+  it('signs up, opens the account page, changes the password, and the other browser is logged out', async () => {
+    const email = 'grace@example.com';
+    const oldPassword = 'first compiler ever built';
+    const newPassword = 'nanoseconds of wire length';
+    await page.goto(`${app.url}/signup`);
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('Full name').fill('Grace Hopper');
+    await page.getByLabel('Password', { exact: true }).fill(oldPassword);
+    await page.getByLabel('Confirm password').fill(oldPassword);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForURL(`${app.url}/private`);
+    await expectHeading(page, 'Hello, Grace Hopper');
+
+    // A second browser logged in as the same person.
+    const otherContext = await browser.newContext();
+    const other = await otherContext.newPage();
+    try {
+      await other.goto(`${app.url}/login`);
+      await other.getByLabel('E-mail address').fill(email);
+      await other.getByLabel('Password').fill(oldPassword);
+      await other.getByRole('button', { name: 'Log in' }).click();
+      await other.waitForURL(`${app.url}/private`);
+
+      await page.getByRole('link', { name: 'Account' }).click();
+      await expectHeading(page, 'Your account');
+      expect(await page.locator('.session').count()).toBe(2);
+      await page.getByLabel('Current password').fill(oldPassword);
+      await page.getByLabel('New password', { exact: true }).fill(newPassword);
+      await page.getByLabel('Confirm new password').fill(newPassword);
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.waitForURL(`${app.url}/account`);
+      expect(await page.getByRole('status').textContent()).toContain('Password changed');
+      expect(await page.locator('.session').count()).toBe(1);
+
+      // The other browser's next request finds its session gone.
+      await other.goto(`${app.url}/private`);
+      await other.waitForURL(/\/login\?next=%2Fprivate$/);
+      // This browser stays logged in.
+      await page.goto(`${app.url}/private`);
+      await expectHeading(page, 'Hello, Grace Hopper');
+    } finally {
+      await otherContext.close();
+    }
+  });
+
   it('shows the friendly 403 page for an expired form', async () => {
     await page.goto(`${app.url}/login`);
     // The CSRF secret cookie is gone (expired, cleared): the form's token no longer matches.

@@ -24,6 +24,12 @@ async function loggedInBrowser(t: TestApp): Promise<{ browser: Agent; flashCooki
   return { browser, flashCookie };
 }
 
+/** Signs a flash key exactly as src/http/flash.ts does, with the test secret. */
+function serverSignature(flashKey: string): string {
+  const macKey = createHmac('sha256', TEST_SECRET).update('gatehouse flash cookie').digest();
+  return createHmac('sha256', macKey).update(flashKey).digest('base64url');
+}
+
 /** A page requested by a client holding nothing but the given flash cookie. */
 function getHomeWithFlashCookie(t: TestApp, value: string) {
   return request(t.app).get('/').set('Cookie', `flash=${value}`);
@@ -131,12 +137,25 @@ describe('flash messages', () => {
     });
 
     it('when its key is unknown, even if signed the way the server signs', async () => {
-      // Signed exactly as src/http/flash.ts does, so only the key is wrong.
-      const macKey = createHmac('sha256', TEST_SECRET).update('gatehouse flash cookie').digest();
+      // Signed exactly as the server signs, so only the key is wrong.
       for (const unknown of ['pwned', 'toString', '__proto__']) {
-        const signature = createHmac('sha256', macKey).update(unknown).digest('base64url');
-        await expectRefused(`${unknown}.${signature}`);
+        await expectRefused(`${unknown}.${serverSignature(unknown)}`);
       }
+    });
+
+    it('when cookie-parser would decode it as JSON (a `j:` value)', async () => {
+      await expectRefused('j:{}');
+      await expectRefused('j:{"logged-in":1}');
+      await expectRefused('j:["logged-in"]');
+    });
+
+    it('when a valid key and signature are followed by a third part', async () => {
+      const { flashCookie } = await loggedInBrowser(t);
+      // The first two parts alone are what the server sets, and would be shown.
+      const signature = serverSignature('logged-in');
+      expect(flashCookie).toBe(`logged-in.${signature}`);
+      await expectRefused(`logged-in.${signature}.junk`);
+      await expectRefused(`logged-in.${signature}.`);
     });
 
     it('when its signature was made for another key', async () => {

@@ -1,0 +1,115 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { findSeriousViolations } from './support/axe';
+import { isChromiumAvailable, launchChromium, screenshotBothWidths } from './support/chromium';
+import { E2E_USER, startE2eApp, type E2eApp } from './support/gatehouse';
+
+const describeInBrowser = isChromiumAvailable() ? describe : describe.skip;
+jest.setTimeout(90_000);
+
+/**
+ * Every page, anonymous and logged in: no serious or critical axe-core
+ * violation, no CSP violation in the console, and a screenshot at desktop
+ * width and at 375 px in test/e2e/screenshots/.
+ */
+describeInBrowser('every page, checked with axe-core and photographed', () => {
+  let app: E2eApp;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[];
+
+  beforeAll(async () => {
+    [app, browser] = await Promise.all([startE2eApp(), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+  beforeEach(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
+    consoleErrors = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') consoleErrors.push(message.text());
+    });
+  });
+  afterEach(() => context.close());
+
+  async function check(name: string): Promise<void> {
+    expect(await findSeriousViolations(page)).toEqual([]);
+    // A CSP violation (inline style, foreign script) shows up as a console error.
+    expect(consoleErrors.filter((text) => !text.includes('status of 4'))).toEqual([]);
+    await screenshotBothWidths(page, name);
+  }
+
+  async function submitLogin(password: string): Promise<void> {
+    await page.getByLabel('E-mail address').fill(E2E_USER.email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForLoadState();
+  }
+
+  it('the accessibility check itself finds a serious violation when there is one', async () => {
+    await page.goto(`${app.url}/`);
+    // An image without alt text and a form field without a label.
+    await page.setContent('<main><img src="/favicon.svg"><input type="text"></main>');
+    const found = (await findSeriousViolations(page)).map((violation) => violation.id);
+    expect(found).toEqual(expect.arrayContaining(['image-alt', 'label']));
+  });
+
+  it('anonymous pages', async () => {
+    await page.goto(`${app.url}/`);
+    await check('home-anonymous');
+    await page.goto(`${app.url}/login`);
+    await check('login');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForLoadState();
+    expect(await page.getByRole('link', { name: 'Enter your e-mail address.' }).count()).toBe(1);
+    await check('login-missing-fields');
+    await page.goto(`${app.url}/login`);
+    await submitLogin('not the right password');
+    await check('login-error');
+    await page.goto(`${app.url}/signup`);
+    await check('signup');
+    await page.getByLabel('E-mail address').fill('not-an-address');
+    await page.getByLabel('Password', { exact: true }).fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.waitForLoadState();
+    expect(await page.getByLabel('E-mail address').getAttribute('aria-invalid')).toBe('true');
+    await check('signup-errors');
+    await page.goto(`${app.url}/no-such-page`);
+    await check('not-found');
+  });
+
+  it('logged-in pages', async () => {
+    await page.goto(`${app.url}/login`);
+    await submitLogin(E2E_USER.password);
+    await page.waitForURL(`${app.url}/private`);
+    await check('private');
+    await page.goto(`${app.url}/`);
+    await check('home-logged-in');
+    await page.goto(`${app.url}/account`);
+    await check('account');
+    await page.getByLabel('Current password').fill('wrong current password');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.waitForLoadState();
+    await check('account-password-error');
+    await page.goto(`${app.url}/no-such-page`);
+    await check('not-found-logged-in');
+  });
+
+  it('the throttled login page', async () => {
+    const throttled = await startE2eApp({ RATE_LIMIT_LOGIN_EMAIL_IP: '1/15m' });
+    try {
+      await page.goto(`${throttled.url}/login`);
+      await submitLogin('wrong once');
+      await submitLogin('wrong twice');
+      expect(await page.getByRole('alert').textContent()).toMatch(
+        /Too many attempts: try again in \d+ minutes?/,
+      );
+      await check('login-throttled');
+    } finally {
+      await throttled.stop();
+    }
+  });
+});
