@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
@@ -113,7 +114,13 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(createSecurityHeaders(config));
-  app.use(express.static(publicDir, { index: false, maxAge: config.isProduction ? '1h' : 0 }));
+  // Static files only under their own paths, so dynamic pages never cost a
+  // file-system lookup first.
+  const staticOptions = { index: false, maxAge: config.isProduction ? '1h' : 0 };
+  app.use('/css', express.static(path.join(publicDir, 'css'), staticOptions));
+  app.get('/favicon.svg', (_req, res) =>
+    res.sendFile(path.join(publicDir, 'favicon.svg'), staticOptions),
+  );
   app.use(createHealthRouter({ db }));
 
   // Everything below is dynamic and may show personal data or carry a CSRF

@@ -56,7 +56,13 @@ export function createLoginThrottle(limits: LoginLimits, factory: LimiterFactory
         if (!(result.reason instanceof RateLimiterRes)) throw result.reason;
         retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
       }
-      if (retryAfterMs > 0) throw new TooManyAttemptsError(Math.ceil(retryAfterMs / 1000));
+      if (retryAfterMs > 0) {
+        // A refused attempt is undone on every counter: otherwise a stranger
+        // hammering one (e-mail, IP) pair would use up the e-mail's allowance
+        // across all IPs and lock the owner out everywhere, at no hashing cost.
+        await Promise.all(all.map((c) => c.limiter.reward(c.key(email, ip))));
+        throw new TooManyAttemptsError(Math.ceil(retryAfterMs / 1000));
+      }
     },
     async recordSuccess(email, ip) {
       await emailAndIp.limiter.delete(emailAndIp.key(email, ip));

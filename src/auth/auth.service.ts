@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createKeyedLock } from '../abuse/keyed-lock';
 import type { LoginThrottle } from '../abuse/login-throttle';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
 import type { Clock } from '../clock';
@@ -52,6 +53,7 @@ const MAX_USER_AGENT_LENGTH = 256;
 
 export function createAuthService(deps: AuthDeps) {
   const { db, hasher, tokens, clock } = deps;
+  const withAttemptLock = createKeyedLock();
   const lifetimeMs = deps.sessionMinutes * 60_000;
   const absoluteMs = deps.sessionAbsoluteHours * 3_600_000;
 
@@ -121,6 +123,17 @@ export function createAuthService(deps: AuthDeps) {
   async function logIn(request: LoginRequest): Promise<{ user: User } & IssuedToken> {
     const email = normalizeEmail(request.email);
     const ip = request.origin.ip ?? 'unknown';
+    // Attempts for one (e-mail, IP) take turns, so a burst of concurrent
+    // guesses meets the counter one by one, and concurrent good logins (a
+    // reloading client, a benchmark) are not counted against each other.
+    return withAttemptLock(`${email}|${ip}`, () => attemptLogIn(request, email, ip));
+  }
+
+  async function attemptLogIn(
+    request: LoginRequest,
+    email: string,
+    ip: string,
+  ): Promise<{ user: User } & IssuedToken> {
     try {
       await deps.throttle.beginAttempt(email, ip);
     } catch (error) {

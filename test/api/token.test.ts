@@ -138,7 +138,9 @@ describe('POST /token (OAuth2 password grant)', () => {
       const res = await request(t.app)
         .post('/token')
         .type('form')
-        .send(`${grantTypes}&username=ada%40example.com&password=${encodeURIComponent(TEST_PASSWORD)}`);
+        .send(
+          `${grantTypes}&username=ada%40example.com&password=${encodeURIComponent(TEST_PASSWORD)}`,
+        );
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ error: 'invalid_request' });
       expect(res.headers['set-cookie']).toBeUndefined();

@@ -25,9 +25,15 @@ interface CliResult {
 
 /**
  * Runs `node dist/src/cli/user.js <args>` on the given database file, with
- * `stdin` piped in (and then closed, so standard input is never a terminal).
+ * `stdin` piped in (and then closed, so standard input is never a terminal;
+ * with keepStdinOpen it stays open, like a terminal nobody types into).
  */
-function runCli(dbFile: string, args: string[], stdin = ''): Promise<CliResult> {
+function runCli(
+  dbFile: string,
+  args: string[],
+  stdin = '',
+  options: { keepStdinOpen?: boolean } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: {
@@ -56,7 +62,8 @@ function runCli(dbFile: string, args: string[], stdin = ''): Promise<CliResult> 
     });
     // The child may exit before reading (e.g. --help): ignore a broken pipe.
     child.stdin.on('error', () => undefined);
-    child.stdin.end(stdin);
+    if (options.keepStdinOpen) child.stdin.write(stdin);
+    else child.stdin.end(stdin);
   });
 }
 
@@ -118,7 +125,8 @@ describe('the user admin CLI', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const cli = (args: string[], stdin?: string) => runCli(dbFile, args, stdin);
+  const cli = (args: string[], stdin?: string, options?: { keepStdinOpen?: boolean }) =>
+    runCli(dbFile, args, stdin, options);
 
   async function app(): Promise<OpenedApp> {
     opened ??= await openApp(dbFile);
@@ -286,6 +294,24 @@ describe('the user admin CLI', () => {
 
       expect(await logInStatus('ada@example.com', TEST_PASSWORD)).toBe(401);
       expect(await logInStatus('ada@example.com', NEW_PASSWORD)).toBe(303);
+    });
+
+    it('looks the e-mail up before reading the password: an unknown one fails without waiting for it', async () => {
+      // Standard input stays open: a CLI that read the password first would wait here.
+      const piped = await cli(
+        ['set-password', 'nobody@example.com', '--password-stdin'],
+        `${NEW_PASSWORD}\n`,
+        { keepStdinOpen: true },
+      );
+      // And without --password-stdin, the lookup fails before asking for a terminal.
+      const prompted = await cli(['set-password', 'nobody@example.com'], `${NEW_PASSWORD}\n`);
+      for (const result of [piped, prompted]) {
+        expect(result.code).toBe(1);
+        expect(expectOneLine(result, 'stderr')).toBe(
+          'Error: No user with the e-mail address nobody@example.com',
+        );
+        expectNoPassword(result, NEW_PASSWORD);
+      }
     });
 
     it('refuses a password the policy rejects and keeps the old one', async () => {

@@ -62,6 +62,8 @@ async function firstAnswers(pending: Promise<Timed>[], count: number): Promise<T
   return arrived.slice(0, count);
 }
 
+const EMAILS = Array.from({ length: 8 }, (_, index) => `user${index}@example.com`);
+
 function expectBusyPage(res: Response): void {
   expect(res.status).toBe(503);
   expect(res.headers['retry-after']).toBe('5');
@@ -78,7 +80,9 @@ describe('bounded argon2 work (HASH_CONCURRENCY=1, HASH_QUEUE=1)', () => {
       env: { HASH_CONCURRENCY: '1', HASH_QUEUE: '1', HASH_QUEUE_TIMEOUT_MS: '10000' },
       wrapHasher: slow.wrap,
     });
-    await t.createUser({ email: 'ada@example.com' });
+    // Several accounts: attempts for one (e-mail, IP) take turns, so only
+    // different accounts can crowd the hashing queue from one address.
+    for (const email of EMAILS) await t.createUser({ email });
   });
   afterEach(async () => {
     slow.release();
@@ -86,9 +90,7 @@ describe('bounded argon2 work (HASH_CONCURRENCY=1, HASH_QUEUE=1)', () => {
   });
 
   it('logins beyond 1 running + 1 queued get 503 at once with Retry-After; the others complete once the work ends', async () => {
-    const senders = await Promise.all(
-      Array.from({ length: 5 }, () => preparedLogin(t, 'ada@example.com')),
-    );
+    const senders = await Promise.all(EMAILS.slice(0, 5).map((email) => preparedLogin(t, email)));
     const pending = senders.map((send) => timed(send));
     const refused = await firstAnswers(pending, 3);
     for (const { res, ms } of refused) {
@@ -115,12 +117,12 @@ describe('bounded argon2 work (HASH_CONCURRENCY=1, HASH_QUEUE=1)', () => {
   });
 
   it('/token beyond the queue gets 503 temporarily_unavailable with Retry-After', async () => {
-    const sendToken = () =>
+    const sendToken = (username: string) => () =>
       request(t.app)
         .post('/token')
         .type('form')
-        .send({ grant_type: 'password', username: 'ada@example.com', password: TEST_PASSWORD });
-    const pending = Array.from({ length: 4 }, () => timed(sendToken));
+        .send({ grant_type: 'password', username, password: TEST_PASSWORD });
+    const pending = EMAILS.slice(0, 4).map((email) => timed(sendToken(email)));
     const refused = await firstAnswers(pending, 2);
     for (const { res, ms } of refused) {
       expect(res.status).toBe(503);
@@ -138,9 +140,7 @@ describe('bounded argon2 work (HASH_CONCURRENCY=1, HASH_QUEUE=1)', () => {
   });
 
   it('a busy refusal is not a failed login: it neither counts towards throttling nor is audited as one', async () => {
-    const senders = await Promise.all(
-      Array.from({ length: 8 }, () => preparedLogin(t, 'ada@example.com')),
-    );
+    const senders = await Promise.all(EMAILS.map((email) => preparedLogin(t, email)));
     const pending = senders.map((send) => timed(send));
     await firstAnswers(pending, 6);
     slow.release();
@@ -151,8 +151,52 @@ describe('bounded argon2 work (HASH_CONCURRENCY=1, HASH_QUEUE=1)', () => {
       .where('type', 'in', ['login_failed', 'login_throttled'])
       .execute();
     expect(failed).toEqual([]);
-    const next = await (await preparedLogin(t, 'ada@example.com'))();
+    const next = await (await preparedLogin(t, 'user0@example.com'))();
     expect(next.status).toBe(303);
+  });
+});
+
+describe('a full hashing queue and the login throttle (HASH_CONCURRENCY=1, HASH_QUEUE=0)', () => {
+  let t: TestApp;
+  const slow = slowVerifier();
+  beforeEach(async () => {
+    slow.reset();
+    t = await createTestApp({
+      env: { HASH_CONCURRENCY: '1', HASH_QUEUE: '0' },
+      wrapHasher: slow.wrap,
+    });
+    await t.createUser({ email: 'ada@example.com' });
+    await t.createUser({ email: 'grace@example.com' });
+  });
+  afterEach(async () => {
+    slow.release();
+    await t.close();
+  });
+
+  async function wrongPasswordLogin(email: string): Promise<Response> {
+    const browser = newBrowser(t.app);
+    const token = await fetchCsrfToken(browser);
+    return browser
+      .post('/login')
+      .type('form')
+      .send({ _csrf: token, email, password: 'not the password at all' });
+  }
+
+  it('logins refused with 503 do not count towards the (e-mail, IP) limit: 5 wrong passwords still get 401', async () => {
+    // Another account's login holds the only hashing slot, and nothing may queue.
+    const running = timed(await preparedLogin(t, 'grace@example.com'));
+    await waitUntil(() => slow.state.started === 1);
+    for (let i = 0; i < 5; i += 1) expectBusyPage(await wrongPasswordLogin('ada@example.com'));
+    expect(slow.state.started).toBe(1);
+    slow.release();
+    expect((await running).res.status).toBe(303);
+
+    for (let i = 0; i < 5; i += 1) {
+      expect((await wrongPasswordLogin('ada@example.com')).status).toBe(401);
+    }
+    // The limit itself still holds: the 6th wrong password is throttled.
+    expect((await wrongPasswordLogin('ada@example.com')).status).toBe(429);
+    expect(slow.state.started).toBe(6);
   });
 });
 
@@ -166,6 +210,7 @@ describe('the hashing queue deadline (HASH_CONCURRENCY=1, HASH_QUEUE_TIMEOUT_MS=
       wrapHasher: slow.wrap,
     });
     await t.createUser({ email: 'ada@example.com' });
+    await t.createUser({ email: 'grace@example.com' });
   });
   afterEach(async () => {
     slow.release();
@@ -174,7 +219,7 @@ describe('the hashing queue deadline (HASH_CONCURRENCY=1, HASH_QUEUE_TIMEOUT_MS=
 
   it('a login that waits in the queue longer than 50 ms gets 503, and the running one still completes', async () => {
     const first = await preparedLogin(t, 'ada@example.com');
-    const second = await preparedLogin(t, 'ada@example.com');
+    const second = await preparedLogin(t, 'grace@example.com');
     const running = timed(first);
     await waitUntil(() => slow.state.started === 1);
     const queued = timed(second);

@@ -326,3 +326,39 @@ describe('password-change throttling per user (RATE_LIMIT_PASSWORD_CHANGE=2/15m)
     expect(res.status).toBe(303);
   });
 });
+
+describe('what the throttle must not do', () => {
+  let t: TestApp;
+  afterEach(() => t.close());
+
+  it('refused attempts from one IP do not use up the e-mail allowance of every other IP', async () => {
+    t = await createTestApp({ env: { TRUST_PROXY: '1', RATE_LIMIT_LOGIN_EMAIL: '10/1d' } });
+    const user = await t.createUser({ email: 'ada@example.com' });
+    await failTimes(t, user.email, 5, '203.0.113.1');
+    for (let i = 0; i < 10; i += 1) {
+      expect((await attemptLogin(t, user.email, WRONG_PASSWORD, '203.0.113.1')).status).toBe(429);
+    }
+    const owner = await attemptLogin(t, user.email, TEST_PASSWORD, '198.51.100.7');
+    expect(owner.status).toBe(303);
+  });
+
+  it('concurrent good logins for one account from one IP all succeed', async () => {
+    t = await createTestApp();
+    const user = await t.createUser({ email: 'ada@example.com' });
+    const browsers = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const browser = newBrowser(t.app);
+        return { browser, token: await fetchCsrfToken(browser) };
+      }),
+    );
+    const answers = await Promise.all(
+      browsers.map(({ browser, token }) =>
+        browser
+          .post('/login')
+          .type('form')
+          .send({ _csrf: token, email: user.email, password: TEST_PASSWORD }),
+      ),
+    );
+    expect(answers.map((res) => res.status)).toEqual(Array(12).fill(303));
+  });
+});
