@@ -91,9 +91,11 @@ export function createApp(deps: AppDeps): Express {
 
   const app = express();
   app.disable('x-powered-by');
+  // Dynamic pages are no-store, so an ETag (a hash of every body) buys nothing.
+  app.set('etag', false);
   // Without TRUST_PROXY the socket address is the client: X-Forwarded-For cannot be spoofed.
   app.set('trust proxy', config.trustProxy);
-  configureViews(app);
+  configureViews(app, { isProduction: config.isProduction });
 
   app.use(
     pinoHttp({
@@ -130,17 +132,18 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
   app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
-  // Bearer-token routes come before the cookie parser and CSRF: they read no cookie.
-  app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins }));
   app.use(cookieParser(), keepCookiesPlain);
   app.use(flash.read);
-  app.use(csrf.middleware);
   app.use((_req, res, next) => {
     res.locals.isSignupOpen = config.isSignupOpen;
     next();
   });
-
+  // Home and private pages hold no form and change nothing: they come before
+  // CSRF, which would otherwise mint a secret cookie on every page view.
   app.use(createPagesRouter({ currentUser }));
+  // Bearer-token routes come before CSRF: they read no cookie.
+  app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins }));
+  app.use(csrf.middleware);
   app.use(
     createAuthRouter({
       auth,

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import { Pool } from 'pg';
+import type { Pool as PgPool } from 'pg';
 import type { DatabaseLocation } from '../config';
 import type { Database, DatabaseHandle } from './database';
 
@@ -29,7 +29,9 @@ function openSqlite(filename: string): DatabaseHandle {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   return {
     db,
     dialect: 'sqlite',
@@ -37,7 +39,34 @@ function openSqlite(filename: string): DatabaseHandle {
   };
 }
 
+/**
+ * Kysely's SQLite driver prepares every query afresh; a prepared statement can
+ * be reused (better-sqlite3 runs each to completion synchronously), so keep
+ * them by SQL text. The set of distinct SQL strings is small and fixed (every
+ * query is built by our code, values are bound parameters), and bounded anyway.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database) {
+  const MAX_STATEMENTS = 500;
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = sqlite.prepare(sql);
+        if (statements.size >= MAX_STATEMENTS) statements.clear();
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 function openPostgres(connectionString: string, options: OpenDatabaseOptions): DatabaseHandle {
+  // Loaded only when Postgres is configured: the SQLite default (and its
+  // memory footprint) should not pay for a driver it never uses.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Pool } = require('pg') as { Pool: typeof PgPool };
   const pool = new Pool({ connectionString, max: options.poolSize ?? 10 });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {

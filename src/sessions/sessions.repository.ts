@@ -1,3 +1,4 @@
+import { CompiledQuery, type InferResult } from 'kysely';
 import type { Db } from '../db/database';
 import { toUser } from '../users/users.repository';
 import type { AuthenticatedSession, Session, SessionKind } from './session';
@@ -36,11 +37,8 @@ export async function insertSession(
  * active. It joins `users` (owned by the users feature) because a second query
  * per request would double the cost of every private page.
  */
-export async function findLiveSession(
-  db: Db,
-  lookup: { sessionId: string; userId: number; now: Date },
-): Promise<AuthenticatedSession | undefined> {
-  const row = await db
+function buildLiveSessionQuery(db: Db, lookup: { sessionId: string; userId: number; now: string }) {
+  return db
     .selectFrom('sessions')
     .innerJoin('users', 'users.id', 'sessions.user_id')
     .select([
@@ -58,9 +56,46 @@ export async function findLiveSession(
     ])
     .where('sessions.id', '=', lookup.sessionId)
     .where('sessions.user_id', '=', lookup.userId)
-    .where('sessions.expires_at', '>', lookup.now.toISOString())
-    .where('users.is_active', '=', 1)
-    .executeTakeFirst();
+    .where('sessions.expires_at', '>', lookup.now)
+    .where('users.is_active', '=', 1);
+}
+
+type LiveSessionRow = InferResult<ReturnType<typeof buildLiveSessionQuery>>[number];
+
+// This query runs on every private request: it is built and compiled once per
+// database (with marker values), then only its parameters change.
+const SESSION_MARK = '\u0000session';
+const USER_MARK = -1;
+const NOW_MARK = '\u0000now';
+const compiledLookups = new WeakMap<Db, CompiledQuery>();
+
+export async function findLiveSession(
+  db: Db,
+  lookup: { sessionId: string; userId: number; now: Date },
+): Promise<AuthenticatedSession | undefined> {
+  let compiled = compiledLookups.get(db);
+  if (!compiled) {
+    compiled = buildLiveSessionQuery(db, {
+      sessionId: SESSION_MARK,
+      userId: USER_MARK,
+      now: NOW_MARK,
+    }).compile();
+    compiledLookups.set(db, compiled);
+  }
+  const now = lookup.now.toISOString();
+  const parameters = compiled.parameters.map((value) =>
+    value === SESSION_MARK
+      ? lookup.sessionId
+      : value === USER_MARK
+        ? lookup.userId
+        : value === NOW_MARK
+          ? now
+          : value,
+  );
+  const { rows } = await db.executeQuery<LiveSessionRow>(
+    CompiledQuery.raw(compiled.sql, parameters),
+  );
+  const row = rows[0];
   if (!row) return undefined;
   return {
     user: toUser(row),
