@@ -123,7 +123,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/favicon.svg', (_req, res) =>
     res.sendFile(path.join(publicDir, 'favicon.svg'), staticOptions),
   );
-  app.use(createHealthRouter({ db }));
+  app.use(createHealthRouter({ database: deps.database }));
 
   // Everything below is dynamic and may show personal data or carry a CSRF
   // token: never store it, so Back after logout refetches (and redirects).

@@ -3,6 +3,7 @@ import { createPasswordHasher } from '../auth/password';
 import { parseDatabaseUrl } from '../config';
 import { migrateToLatest } from '../db/migrate';
 import { openDatabase } from '../db/open-database';
+import { runMain } from './run-main';
 
 const USAGE = `Usage: node dist/src/cli/build-bench-db.js <sqlite file> [--users N] [--email E] [--password P]
 Builds a benchmark database: N users (default 1,000,000) bulk-inserted with one
@@ -59,10 +60,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => (process.exitCode = code),
-  (error: unknown) => {
-    console.error(`Failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  },
-);
+runMain(main, 'Failed');

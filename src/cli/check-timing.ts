@@ -9,6 +9,7 @@ import { loadConfig } from '../config';
 import { migrateToLatest } from '../db/migrate';
 import { openDatabase } from '../db/open-database';
 import { registerUser } from '../users/users.service';
+import { runMain } from './run-main';
 
 /**
  * `npm run check:timing`: do failed logins take the same time whether or not
@@ -100,10 +101,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`Timing check failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runMain(main, 'Timing check failed');

@@ -1,6 +1,7 @@
 import { migrateDown, migrateToLatest } from '../db/migrate';
 import { openDatabase } from '../db/open-database';
 import { readConfigOrExit } from './read-config';
+import { runMain } from './run-main';
 
 const USAGE =
   'Usage: npm run db:migrate            apply every pending migration\n       npm run db:migrate -- down    revert the most recent migration';
@@ -27,10 +28,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`Migration failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runMain(main, 'Migration failed');

@@ -7,6 +7,7 @@ import { openDatabase } from '../db/open-database';
 import { developmentSeedFile } from '../paths';
 import { parseSeedUsers, seedUsers } from '../users/seed-users';
 import { readConfigOrExit } from './read-config';
+import { runMain } from './run-main';
 
 const USAGE = `Usage: npm run db:seed [-- path/to/users.json]
 The file holds [{"email": "...", "password": "...", "full_name": "..."}].
@@ -55,10 +56,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(`Seeding failed: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(1);
-  },
-);
+runMain(main, 'Seeding failed');
