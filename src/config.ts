@@ -44,6 +44,10 @@ export interface Config {
     passwordChangePerUser: RateLimit;
   };
   hashing: { concurrency: number; queueSize: number; queueTimeoutMs: number };
+  /** Shared rate-limit counters for several instances; null keeps them in memory. */
+  redisUrl: string | null;
+  /** With Redis unreachable: refuse logins (true) or count per instance (false). */
+  isRateLimitFailClosed: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -114,6 +118,15 @@ const envSchema = z.object({
   HASH_CONCURRENCY: z.preprocess(blankToUndefined, positiveInt(1, 256).optional()),
   HASH_QUEUE: z.preprocess(blankToUndefined, positiveInt(0, 100_000).optional()),
   HASH_QUEUE_TIMEOUT_MS: z.preprocess(blankToUndefined, positiveInt(1, 600_000).optional()),
+  REDIS_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(/^rediss?:\/\/\S+$/, 'must look like redis://host:6379 (or rediss:// for TLS)')
+      .optional(),
+  ),
+  RATE_LIMIT_FAIL_CLOSED: z.preprocess(blankToUndefined, booleanFlag.optional()),
   LOG_LEVEL: z.preprocess(
     blankToUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -224,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         durationSeconds: 15 * 60,
       },
     }),
+    redisUrl: values.REDIS_URL ?? null,
+    isRateLimitFailClosed: values.RATE_LIMIT_FAIL_CLOSED ?? false,
     hashing: Object.freeze({
       concurrency: values.HASH_CONCURRENCY ?? availableParallelism(),
       queueSize: values.HASH_QUEUE ?? 64,

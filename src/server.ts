@@ -1,3 +1,4 @@
+import { createRedisLimiterFactory } from './abuse/redis-limiter';
 import { createApp } from './app';
 import { systemClock } from './clock';
 import { readConfigOrExit } from './cli/read-config';
@@ -29,7 +30,14 @@ async function main(): Promise<void> {
   }
   const stopPurger = startSessionPurger({ db: database.db, clock: systemClock, logger });
 
-  const app = createApp({ config, database, logger });
+  const redis = config.redisUrl
+    ? createRedisLimiterFactory({
+        url: config.redisUrl,
+        failClosed: config.isRateLimitFailClosed,
+        logger,
+      })
+    : undefined;
+  const app = createApp({ config, database, logger, limiterFactory: redis?.factory });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -57,6 +65,7 @@ async function main(): Promise<void> {
     // close() stops accepting and waits for in-flight requests; idle keep-alive
     // connections would otherwise hold it open until they time out.
     server.close(async () => {
+      await redis?.close();
       await database.close();
       logger.info('shut down cleanly');
       process.exit(0);

@@ -1,5 +1,10 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
-import { TooManyAttemptsError, type LimiterFactory, type RateLimit } from './rate-limit';
+import {
+  RateLimitUnavailableError,
+  TooManyAttemptsError,
+  type LimiterFactory,
+  type RateLimit,
+} from './rate-limit';
 
 /** Counts every attempt at an action (sign-up per IP, password change per user). */
 export function createActionThrottle(name: string, limit: RateLimit, factory: LimiterFactory) {
@@ -17,7 +22,7 @@ export function createActionThrottle(name: string, limit: RateLimit, factory: Li
         if (rejection instanceof RateLimiterRes) {
           throw new TooManyAttemptsError(Math.ceil(rejection.msBeforeNext / 1000));
         }
-        throw rejection;
+        throw new RateLimitUnavailableError(rejection);
       }
     },
   };

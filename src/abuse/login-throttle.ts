@@ -1,5 +1,11 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { TooManyAttemptsError, type LimiterFactory, type RateLimit } from './rate-limit';
+import {
+  RateLimitUnavailableError,
+  TooManyAttemptsError,
+  withStore,
+  type LimiterFactory,
+  type RateLimit,
+} from './rate-limit';
 
 export interface LoginLimits {
   perEmailAndIp: RateLimit;
@@ -53,23 +59,27 @@ export function createLoginThrottle(limits: LoginLimits, factory: LimiterFactory
       let retryAfterMs = 0;
       for (const result of results) {
         if (result.status === 'fulfilled') continue;
-        if (!(result.reason instanceof RateLimiterRes)) throw result.reason;
+        if (!(result.reason instanceof RateLimiterRes)) {
+          throw new RateLimitUnavailableError(result.reason);
+        }
         retryAfterMs = Math.max(retryAfterMs, result.reason.msBeforeNext);
       }
       if (retryAfterMs > 0) {
         // A refused attempt is undone on every counter: otherwise a stranger
         // hammering one (e-mail, IP) pair would use up the e-mail's allowance
         // across all IPs and lock the owner out everywhere, at no hashing cost.
-        await Promise.all(all.map((c) => c.limiter.reward(c.key(email, ip))));
+        await withStore(() => Promise.all(all.map((c) => c.limiter.reward(c.key(email, ip)))));
         throw new TooManyAttemptsError(Math.ceil(retryAfterMs / 1000));
       }
     },
     async recordSuccess(email, ip) {
-      await emailAndIp.limiter.delete(emailAndIp.key(email, ip));
-      await Promise.all(others.map((c) => c.limiter.reward(c.key(email, ip))));
+      await withStore(async () => {
+        await emailAndIp.limiter.delete(emailAndIp.key(email, ip));
+        await Promise.all(others.map((c) => c.limiter.reward(c.key(email, ip))));
+      });
     },
     async cancelAttempt(email, ip) {
-      await Promise.all(all.map((c) => c.limiter.reward(c.key(email, ip))));
+      await withStore(() => Promise.all(all.map((c) => c.limiter.reward(c.key(email, ip)))));
     },
   };
 }

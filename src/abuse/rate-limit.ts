@@ -1,4 +1,4 @@
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 /** "5 attempts per 15 minutes". */
 export interface RateLimit {
@@ -35,5 +35,24 @@ export class TooManyAttemptsError extends Error {
     const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
     super(`Too many attempts: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
     this.name = 'TooManyAttemptsError';
+  }
+}
+
+/** The shared counter store could not be reached and limits fail closed. */
+export class RateLimitUnavailableError extends Error {
+  readonly retryAfterSeconds = 5;
+  constructor(override readonly cause: unknown) {
+    super('Sign-in is briefly unavailable: please try again in a few seconds.');
+    this.name = 'RateLimitUnavailableError';
+  }
+}
+
+/** Runs a store operation, turning a store failure into RateLimitUnavailableError. */
+export async function withStore<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof RateLimiterRes || error instanceof TooManyAttemptsError) throw error;
+    throw new RateLimitUnavailableError(error);
   }
 }

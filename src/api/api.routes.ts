@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import { TooManyAttemptsError } from '../abuse/rate-limit';
+import { RateLimitUnavailableError, TooManyAttemptsError } from '../abuse/rate-limit';
 import { AccountDisabledError, InvalidCredentialsError } from '../auth/auth.errors';
 import { HashingBusyError } from '../auth/hashing-limiter';
 import type { AuthService } from '../auth/auth.service';
@@ -93,7 +93,11 @@ export function createApiRouter(deps: {
       if (error instanceof InvalidCredentialsError || error instanceof AccountDisabledError) {
         return oauthError(res, 400, 'invalid_grant', error.message);
       }
-      if (error instanceof TooManyAttemptsError || error instanceof HashingBusyError) {
+      if (
+        error instanceof TooManyAttemptsError ||
+        error instanceof HashingBusyError ||
+        error instanceof RateLimitUnavailableError
+      ) {
         res.set('Retry-After', String(error.retryAfterSeconds));
         return error instanceof TooManyAttemptsError
           ? oauthError(res, 429, 'too_many_attempts', error.message)

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { TooManyAttemptsError } from '../abuse/rate-limit';
+import { RateLimitUnavailableError, TooManyAttemptsError } from '../abuse/rate-limit';
 import { HashingBusyError } from '../auth/hashing-limiter';
 import { HttpError, notFound } from '../errors';
 import type { Logger } from '../logger';
@@ -47,6 +47,9 @@ function describe(error: unknown): ErrorAnswer {
       ...make(429, 'too_many_attempts', error.message),
       retryAfterSeconds: error.retryAfterSeconds,
     };
+  }
+  if (error instanceof RateLimitUnavailableError) {
+    return { ...make(503, 'busy', error.message), retryAfterSeconds: error.retryAfterSeconds };
   }
   if (error instanceof HashingBusyError) {
     return { ...make(503, 'busy', error.message), retryAfterSeconds: error.retryAfterSeconds };

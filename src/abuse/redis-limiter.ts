@@ -1,0 +1,54 @@
+import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import type { Logger } from '../logger';
+import type { LimiterFactory } from './rate-limit';
+
+const WARNING_INTERVAL_MS = 30_000;
+
+/**
+ * Rate-limit counters in Redis, shared by every instance. If Redis goes away,
+ * the default is to fail open for availability: each instance falls back to
+ * counting in its own memory (logins keep working, limits hold per instance)
+ * and logs a warning. With failClosed, attempts are refused instead (503).
+ */
+export function createRedisLimiterFactory(options: {
+  url: string;
+  failClosed: boolean;
+  logger: Logger;
+  /** Prefix of every key, so several apps (or test runs) can share one Redis. */
+  namespace?: string;
+}): { factory: LimiterFactory; close(): Promise<void> } {
+  const client = new Redis(options.url, {
+    // Never queue commands while disconnected: a login must not wait on Redis.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+  });
+  let lastWarning = 0;
+  client.on('error', (error: Error) => {
+    if (Date.now() - lastWarning < WARNING_INTERVAL_MS) return;
+    lastWarning = Date.now();
+    options.logger.warn(
+      { err: error.message },
+      options.failClosed
+        ? 'Redis is unreachable: logins are refused until it is back (RATE_LIMIT_FAIL_CLOSED=true)'
+        : 'Redis is unreachable: rate limits count in this instance only until it is back',
+    );
+  });
+  const namespace = options.namespace ?? 'gatehouse';
+  const factory: LimiterFactory = (limit) => {
+    const settings = { ...limit, keyPrefix: `${namespace}:${limit.keyPrefix}` };
+    return new RateLimiterRedis({
+      ...settings,
+      storeClient: client,
+      rejectIfRedisNotReady: true,
+      ...(options.failClosed ? {} : { insuranceLimiter: new RateLimiterMemory(settings) }),
+    });
+  };
+  return {
+    factory,
+    async close() {
+      client.disconnect();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { execFileSync } from 'node:child_process';
+
+/** Whether something accepts TCP connections there, decided synchronously (for describe/skip). */
+function isListening(host: string, port: number): boolean {
+  const probe = `require('node:net').connect(${port}, '${host}')
+    .on('connect', () => process.exit(0)).on('error', () => process.exit(1))
+    .setTimeout(1000, () => process.exit(1));`;
+  try {
+    execFileSync(process.execPath, ['-e', probe], { stdio: 'ignore', timeout: 5000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * describe, when the service the suite needs is there. Under CI=true a missing
+ * service fails loudly; elsewhere the suite is skipped with one printed line.
+ */
+export function describeWithService(name: string, host: string, port: number): jest.Describe {
+  if (isListening(host, port)) return describe;
+  if (process.env.CI === 'true') {
+    throw new Error(`${name} is required under CI=true but nothing listens on ${host}:${port}`);
+  }
+  console.log(`Skipping the ${name} tests: nothing listens on ${host}:${port}.`);
+  return describe.skip;
+}
