@@ -113,6 +113,11 @@ export function createApp(deps: AppDeps): Express {
         }),
         res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
       },
+      // Who made the request, when known: the id only, never a token or cookie.
+      customProps: (_req, res) => {
+        const userId = (res as express.Response).locals?.user?.id;
+        return userId === undefined ? {} : { userId };
+      },
     }),
   );
   app.use(createSecurityHeaders(config));
