@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +9,7 @@ import type { DatabaseHandle, Db } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { logIn, newBrowser } from '../helpers/browser';
+import { runNode, type RunResult } from '../helpers/spawn';
 import { FAST_ARGON2_ENV, TEST_PASSWORD, TEST_SECRET } from '../helpers/test-app';
 
 /** The compiled CLI: `npm test` builds first; `npm run build` before running this file alone. */
@@ -17,11 +17,7 @@ const CLI = path.resolve(__dirname, '../../dist/src/cli/user.js');
 const NEW_PASSWORD = 'another perfectly fine passphrase';
 const CHILD_TIMEOUT_MS = 15_000;
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type CliResult = RunResult;
 
 /**
  * Runs `node dist/src/cli/user.js <args>` on the given database file, with
@@ -34,37 +30,8 @@ function runCli(
   stdin = '',
   options: { keepStdinOpen?: boolean } = {},
 ): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        DATABASE_URL: `sqlite:${dbFile}`,
-        ...FAST_ARGON2_ENV,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`user CLI ${args.join(' ')} did not finish in ${CHILD_TIMEOUT_MS} ms`));
-    }, CHILD_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    // The child may exit before reading (e.g. --help): ignore a broken pipe.
-    child.stdin.on('error', () => undefined);
-    if (options.keepStdinOpen) child.stdin.write(stdin);
-    else child.stdin.end(stdin);
-  });
+  const env = { NODE_ENV: 'test', DATABASE_URL: `sqlite:${dbFile}`, ...FAST_ARGON2_ENV };
+  return runNode('cli/user.js', args, env, CHILD_TIMEOUT_MS, { stdin, ...options });
 }
 
 /** The non-empty lines a result printed, on both streams. */

@@ -30,13 +30,20 @@ export function runNode(
   args: string[] = [],
   env: Record<string, string> = {},
   timeoutMs = 30_000,
+  input: { stdin?: string; keepStdinOpen?: boolean } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [builtScript(script), ...args], {
       cwd: projectRoot,
       env: childEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    // Standard input is a pipe, never a terminal: given text then end of file,
+    // or (keepStdinOpen) left open like a terminal nobody types into.
+    // The child may exit before reading (e.g. --help): ignore a broken pipe.
+    child.stdin.on('error', () => undefined);
+    if (input.keepStdinOpen) child.stdin.write(input.stdin ?? '');
+    else child.stdin.end(input.stdin ?? '');
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
