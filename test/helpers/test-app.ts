@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
+import { Pool } from 'pg';
 import { createApp } from '../../src/app';
 import { createPasswordHasher, type PasswordHasher } from '../../src/auth/password';
 import { createManualClock } from '../../src/clock';
@@ -36,12 +38,37 @@ export interface TestAppOptions {
   wrapHasher?: (hasher: PasswordHasher) => PasswordHasher;
 }
 
-/** A real app on a real, freshly migrated SQLite file in a temporary folder. */
+/**
+ * Which database the route tests run on: SQLite (default), or a real Postgres
+ * with TEST_DATABASE=postgres (each test app in a schema of its own, dropped
+ * at close) at TEST_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/test).
+ */
+const TEST_DATABASE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite';
+const TEST_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function createPostgresSchema(): Promise<{ url: string; drop(): Promise<void> }> {
+  const schema = `gatehouse_test_${randomUUID().replace(/-/g, '')}`;
+  const admin = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
+  await admin.query(`create schema ${schema}`);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.query(`drop schema ${schema} cascade`);
+      await admin.end();
+    },
+  };
+}
+
+/** A real app on a real, freshly migrated database (SQLite file or Postgres schema). */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
+  const postgres = TEST_DATABASE === 'postgres' ? await createPostgresSchema() : undefined;
   const config = loadConfig({
     NODE_ENV: 'test',
-    DATABASE_URL: `sqlite:${path.join(dir, 'test.db')}`,
+    DATABASE_URL: postgres?.url ?? `sqlite:${path.join(dir, 'test.db')}`,
     JWT_SECRET: TEST_SECRET,
     ...FAST_ARGON2_ENV,
     ...options.env,
@@ -74,6 +101,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     async close() {
       await database.close();
+      await postgres?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
