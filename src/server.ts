@@ -1,5 +1,6 @@
 import { createRedisLimiterFactory } from './abuse/redis-limiter';
 import { createApp } from './app';
+import { createPasswordHasher } from './auth/password';
 import { systemClock } from './clock';
 import { readConfigOrExit } from './cli/read-config';
 import { migrateToLatest } from './db/migrate';
@@ -37,7 +38,13 @@ async function main(): Promise<void> {
         logger,
       })
     : undefined;
-  const app = createApp({ config, database, logger, limiterFactory: redis?.factory });
+  // The dummy hash (for unknown e-mails) is made now, not on the first such
+  // login, so that one request does not take a hash longer than the others.
+  const hasher = createPasswordHasher(config.argon2);
+  hasher
+    .dummyHash()
+    .catch((error: unknown) => logger.warn({ err: error }, 'could not prepare the dummy hash'));
+  const app = createApp({ config, database, logger, hasher, limiterFactory: redis?.factory });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
