@@ -155,8 +155,7 @@ export function createApp(deps: AppDeps): Express {
       cookie,
       currentUser,
       flash,
-      csrfCookieName: csrf.cookieName,
-      csrfCookieSecure: config.cookieSecure,
+      clearCsrfSecret: csrf.clearSecret,
     }),
   );
   if (config.isSignupOpen) {

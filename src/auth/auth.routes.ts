@@ -15,9 +15,8 @@ export interface AuthRouterDeps {
   auth: AuthService;
   cookie: SessionCookie;
   currentUser: CurrentUserMiddleware;
-  /** Cleared at login so the signed-in browser gets a fresh CSRF secret. */
-  csrfCookieName: string;
-  csrfCookieSecure: boolean;
+  /** Called at login so the signed-in browser gets a fresh CSRF secret. */
+  clearCsrfSecret(res: Response): void;
   flash: Flash;
 }
 
@@ -81,12 +80,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
         origin: requestOrigin(req),
       });
       cookie.set(res, issued);
-      res.clearCookie(deps.csrfCookieName, {
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: deps.csrfCookieSecure,
-        path: '/',
-      });
+      deps.clearCsrfSecret(res);
       deps.flash.set(res, 'logged-in');
       res.redirect(303, nextOrPrivate(next));
     } catch (error) {

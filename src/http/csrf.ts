@@ -1,5 +1,5 @@
 import csurf from 'csurf';
-import type { Request, RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config';
 
 export const CSRF_FIELD = '_csrf';
@@ -12,14 +12,14 @@ export const CSRF_FIELD = '_csrf';
  */
 export function createCsrfProtection(config: Pick<Config, 'cookieSecure'>) {
   const cookieName = config.cookieSecure ? '__Host-csrf' : 'csrf';
+  const cookieOptions = {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: config.cookieSecure,
+    path: '/',
+  };
   const middleware: RequestHandler = csurf({
-    cookie: {
-      key: cookieName,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: config.cookieSecure,
-      path: '/',
-    },
+    cookie: { key: cookieName, ...cookieOptions },
     value: (req: Request) => {
       const body: unknown = req.body;
       if (typeof body !== 'object' || body === null) return '';
@@ -27,7 +27,13 @@ export function createCsrfProtection(config: Pick<Config, 'cookieSecure'>) {
       return typeof token === 'string' ? token : '';
     },
   });
-  return { middleware, cookieName };
+  return {
+    middleware,
+    /** Drops the secret, so the next form gets a fresh one (done at login). */
+    clearSecret(res: Response): void {
+      res.clearCookie(cookieName, cookieOptions);
+    },
+  };
 }
 
 export function isCsrfError(error: unknown): boolean {

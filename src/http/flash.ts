@@ -45,12 +45,10 @@ export function createFlash(options: { secret: string; cookieSecure: boolean }) 
 
   /** Moves a pending message into res.locals.flash and clears the cookie: shown once. */
   const read: RequestHandler = (req, res, next) => {
-    const cookies = req.cookies as Record<string, unknown> | undefined;
-    if (!cookies || !Object.hasOwn(cookies, COOKIE_NAME)) return next();
+    const raw: unknown = req.cookies?.[COOKIE_NAME];
+    if (typeof raw !== 'string') return next();
     res.clearCookie(COOKIE_NAME, cookieOptions);
-    // cookie-parser turns `j:` values into objects: anything but a string is forged.
-    const raw = cookies[COOKIE_NAME];
-    const parts = typeof raw === 'string' ? raw.split('.') : [];
+    const parts = raw.split('.');
     if (parts.length !== 2) return next();
     const [flashKey = '', signature = ''] = parts;
     const expected = Buffer.from(sign(flashKey));

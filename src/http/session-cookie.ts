@@ -17,15 +17,10 @@ export function createSessionCookie(config: Pick<Config, 'cookieSecure'>) {
 
   return {
     name,
-    /**
-     * The cookie's value; an empty string when the cookie is there but is not
-     * a plain string (cookie-parser decodes `j:` values), so it gets cleared.
-     */
+    /** The cookie's value (keepCookiesPlain has made every cookie a string). */
     read(req: Request): string | undefined {
-      const cookies = req.cookies as Record<string, unknown> | undefined;
-      if (!cookies || !Object.hasOwn(cookies, name)) return undefined;
-      const value = cookies[name];
-      return typeof value === 'string' ? value : '';
+      const value: unknown = req.cookies?.[name];
+      return typeof value === 'string' ? value : undefined;
     },
     set(res: Response, issued: { token: string; issuedAt: Date; expiresAt: Date }): void {
       const maxAge = Math.max(0, issued.expiresAt.getTime() - issued.issuedAt.getTime());
