@@ -76,6 +76,18 @@ describeInBrowser('Gatehouse in a real browser', () => {
       )
         break;
     }
+    // Focus is visible: the focused field draws an outline (strings copied
+    // out of the page, since a live style object does not serialise).
+    const outline = await page.locator('#email').evaluate((element) => {
+      const style = (
+        globalThis as unknown as {
+          getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string };
+        }
+      ).getComputedStyle(element);
+      return { outlineStyle: style.outlineStyle, outlineWidth: style.outlineWidth };
+    });
+    expect(outline.outlineStyle).toBe('solid');
+    expect(outline.outlineWidth).not.toBe('0px');
     await page.keyboard.type(E2E_USER.email);
     await page.keyboard.press('Tab');
     await page.keyboard.type(E2E_USER.password);

@@ -37,6 +37,19 @@ describeInBrowser('every page, checked with axe-core and photographed', () => {
 
   async function check(name: string): Promise<void> {
     expect(await findSeriousViolations(page)).toEqual([]);
+    // Responsive down to 320 px: nothing sticks out sideways.
+    const original = page.viewportSize() ?? { width: 1280, height: 800 };
+    await page.setViewportSize({ width: 320, height: 640 });
+    const overflow = await page.evaluate(() => {
+      const root = (
+        globalThis as unknown as {
+          document: { documentElement: { scrollWidth: number; clientWidth: number } };
+        }
+      ).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect({ page: name, overflow }).toEqual({ page: name, overflow: 0 });
+    await page.setViewportSize(original);
     // A CSP violation (inline style, foreign script) shows up as a console error.
     expect(consoleErrors.filter((text) => !text.includes('status of 4'))).toEqual([]);
     await screenshotBothWidths(page, name);

@@ -1,4 +1,7 @@
+import { Writable } from 'node:stream';
 import { sql } from 'kysely';
+import pino from 'pino';
+import { createApp } from '../../src/app';
 import request from 'supertest';
 import { extractCsrfToken, findSetCookie, logIn, newBrowser, type Agent } from '../helpers/browser';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
@@ -213,5 +216,46 @@ describe('static files', () => {
     const res = await request(t.app).get('/css/main.css').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/css/);
     expect(res.text.length).toBeGreaterThan(0);
+  });
+
+  it('serves the favicon as SVG', async () => {
+    const res = await request(t.app).get('/favicon.svg').expect(200);
+    expect(res.headers['content-type']).toMatch(/^image\/svg\+xml/);
+  });
+});
+
+describe('the server-side record of an unexpected error', () => {
+  it('is logged with the request id the client was given, and the client sees no detail', async () => {
+    const t = await createTestApp({ env: { NODE_ENV: 'production', COOKIE_SECURE: 'false' } });
+    try {
+      const lines: string[] = [];
+      const logger = pino(
+        { level: 'error' },
+        new Writable({
+          write(chunk: Buffer, _encoding, callback) {
+            lines.push(chunk.toString('utf8'));
+            callback();
+          },
+        }),
+      );
+      const app = createApp({ config: t.config, database: t.database, clock: t.clock, logger });
+      const user = await t.createUser();
+      const login = await logIn(newBrowser(t.app), user.email, TEST_PASSWORD);
+      const cookie = findSetCookie(login, 'session')?.split(';')[0] ?? '';
+      await t.database.close();
+      const failing = await request(app).get('/private').set('Cookie', cookie).expect(500);
+      const requestId = String(failing.headers['x-request-id']);
+      expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(failing.text).toContain(FIXED_500_MESSAGE);
+      expect(failing.text).not.toMatch(/at .*\.(js|ts):\d+/);
+      const logged = lines.map((line) => JSON.parse(line) as { reqId?: string; msg?: string });
+      expect(logged).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ reqId: requestId, msg: 'unhandled error' }),
+        ]),
+      );
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * `npm audit` cannot be reached from every machine, so the one known advisory
+ * in this tree is checked here: csurf pins cookie@0.4.0 (CVE-2024-47764), and
+ * the `overrides` entry must keep every installed `cookie` at 0.7.0 or later.
+ */
+describe('the installed dependencies', () => {
+  const lock = JSON.parse(
+    readFileSync(path.join(__dirname, '..', 'package-lock.json'), 'utf8'),
+  ) as { packages: Record<string, { version?: string }> };
+
+  it('hold no cookie package older than 0.7.0', () => {
+    const cookies = Object.entries(lock.packages).filter(([where]) =>
+      /(^|\/)node_modules\/cookie$/.test(where),
+    );
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const [where, { version = '0.0.0' }] of cookies) {
+      const [major = 0, minor = 0] = version.split('.').map(Number);
+      expect({ where, isPatched: major > 0 || minor >= 7 }).toEqual({ where, isPatched: true });
+    }
+  });
+});
