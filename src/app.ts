@@ -96,6 +96,8 @@ export function createApp(deps: AppDeps): Express {
   // Without TRUST_PROXY the socket address is the client: X-Forwarded-For cannot be spoofed.
   app.set('trust proxy', config.trustProxy);
   configureViews(app, { isProduction: config.isProduction });
+  // Fixed for the app's life: set once for every view, not per request.
+  app.locals.isSignupOpen = config.isSignupOpen;
 
   app.use(
     pinoHttp({
@@ -139,10 +141,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
   app.use(cookieParser(), keepCookiesPlain);
   app.use(flash.read);
-  app.use((_req, res, next) => {
-    res.locals.isSignupOpen = config.isSignupOpen;
-    next();
-  });
   // Home and private pages hold no form and change nothing: they come before
   // CSRF, which would otherwise mint a secret cookie on every page view.
   app.use(createPagesRouter({ currentUser }));

@@ -11,7 +11,6 @@ declare global {
       isUserLoaded?: boolean;
       /** A one-time message from the previous request. */
       flash?: string;
-      isSignupOpen?: boolean;
     }
   }
 }
