@@ -3,6 +3,7 @@ import type { SqlDialect } from '../src/db/database';
 import { createUsersTable } from './0001_create_users';
 import { createSessionsTable } from './0002_create_sessions';
 import { createAuthEventsTable } from './0003_create_auth_events';
+import { createPasswordResetsTable } from './0004_create_password_resets';
 
 /**
  * Every migration in order. Listed by hand rather than read from the folder so
@@ -13,5 +14,6 @@ export function listMigrations(dialect: SqlDialect): Record<string, Migration> {
     '0001_create_users': createUsersTable(dialect),
     '0002_create_sessions': createSessionsTable,
     '0003_create_auth_events': createAuthEventsTable(dialect),
+    '0004_create_password_resets': createPasswordResetsTable(dialect),
   };
 }

@@ -14,6 +14,7 @@ import { createAuthRouter } from './auth/auth.routes';
 import { createAuthService } from './auth/auth.service';
 import { limitHashing } from './auth/hashing-limiter';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
+import { createBackgroundTasks, type BackgroundTasks } from './background-tasks';
 import { createSessionTokens } from './auth/session-token';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
@@ -29,6 +30,9 @@ import { createSessionCookie } from './http/session-cookie';
 import { configureViews } from './http/views';
 import { createLogger, type Logger } from './logger';
 import { createPagesRouter } from './pages/pages.routes';
+import { accountMailFromConfig } from './mail/account-mail';
+import { createPasswordResetRouter } from './password-reset/password-reset.routes';
+import { createPasswordResetService } from './password-reset/password-reset.service';
 import { publicDir } from './paths';
 
 export interface AppDeps {
@@ -40,10 +44,23 @@ export interface AppDeps {
   hasher?: PasswordHasher;
   /** Where rate-limit counters live: memory unless a shared store is given. */
   limiterFactory?: LimiterFactory;
+  /** Work after the answer (e-mail): the server drains it at shutdown, tests await it. */
+  background?: BackgroundTasks;
 }
 
 /** Form posts are a handful of short fields; anything bigger is refused (413). */
 const FORM_BODY_LIMIT = '10kb';
+
+/**
+ * The path as logged: no query string, and no reset token (a log reader must
+ * not be able to use someone's reset link).
+ */
+export function redactUrl(url: string): string {
+  return (url.split('?')[0] ?? '').replace(
+    /^\/password\/reset\/[^/]+/,
+    '/password/reset/[redacted]',
+  );
+}
 
 /** Builds the whole app without I/O: no listening, no timers, no environment. */
 export function createApp(deps: AppDeps): Express {
@@ -75,11 +92,14 @@ export function createApp(deps: AppDeps): Express {
   const currentUser = createCurrentUser({ auth, cookie });
   const csrf = createCsrfProtection(config);
   const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
+  const background = deps.background ?? createBackgroundTasks(logger);
+  const accountMail = accountMailFromConfig({ config, logger, clock, background });
   const accounts = createAccountsService({
     db,
     hasher,
     clock,
     auth,
+    accountMail,
     signupThrottle: createActionThrottle('signup_ip', rateLimits.signupPerIp, limiterFactory),
     passwordChangeThrottle: createActionThrottle(
       'password_change_user',
@@ -88,6 +108,17 @@ export function createApp(deps: AppDeps): Express {
     ),
   });
   const policy = { minLength: config.passwordMinLength };
+  const resets = createPasswordResetService({
+    db,
+    hasher,
+    clock,
+    auth,
+    accountMail,
+    background,
+    tokenMinutes: config.resetTokenMinutes,
+    perIpThrottle: createActionThrottle('reset_ip', rateLimits.resetPerIp, limiterFactory),
+    perEmailThrottle: createActionThrottle('reset_email', rateLimits.resetPerEmail, limiterFactory),
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -98,6 +129,8 @@ export function createApp(deps: AppDeps): Express {
   configureViews(app, { isProduction: config.isProduction });
   // Fixed for the app's life: set once for every view, not per request.
   app.locals.isSignupOpen = config.isSignupOpen;
+  // Without a way to send mail (production without SMTP_URL) there is no reset.
+  app.locals.isPasswordResetOn = accountMail.isEnabled;
 
   app.use(
     pinoHttp({
@@ -111,7 +144,7 @@ export function createApp(deps: AppDeps): Express {
         req: (req: { id: unknown; method: unknown; url: unknown }) => ({
           id: req.id,
           method: req.method,
-          url: typeof req.url === 'string' ? req.url.split('?')[0] : req.url,
+          url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
         }),
         res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
       },
@@ -160,6 +193,18 @@ export function createApp(deps: AppDeps): Express {
     app.use(createSignupRouter({ accounts, cookie, currentUser, flash, policy }));
   }
   app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy }));
+  if (accountMail.isEnabled) {
+    app.use(
+      createPasswordResetRouter({
+        resets,
+        cookie,
+        flash,
+        policy,
+        cookieSecure: config.cookieSecure,
+        tokenMinutes: config.resetTokenMinutes,
+      }),
+    );
+  }
 
   // 404s read the session too, so the error page's navigation matches the visitor.
   app.use(currentUser.optionalUser, notFoundHandler);

@@ -8,6 +8,18 @@ import { projectRoot } from './paths';
 export type DatabaseLocation =
   { kind: 'sqlite'; filename: string } | { kind: 'postgres'; connectionString: string };
 
+/** Where account e-mail goes: an SMTP server, the development mailbox folder, or nowhere. */
+export type MailTransportConfig =
+  { kind: 'smtp'; url: string } | { kind: 'directory'; dir: string } | { kind: 'off' };
+
+export interface MailConfig {
+  transport: MailTransportConfig;
+  /** The From header of every message. */
+  from: string;
+  /** Where links in e-mails point: never taken from a request's Host header. */
+  publicUrl: string;
+}
+
 export interface Argon2Params {
   memoryCost: number;
   timeCost: number;
@@ -42,7 +54,12 @@ export interface Config {
     loginPerEmail: RateLimit;
     signupPerIp: RateLimit;
     passwordChangePerUser: RateLimit;
+    resetPerIp: RateLimit;
+    resetPerEmail: RateLimit;
   };
+  mail: MailConfig;
+  /** How long a password reset link works. */
+  resetTokenMinutes: number;
   hashing: { concurrency: number; queueSize: number; queueTimeoutMs: number };
   /** Shared rate-limit counters for several instances; null keeps them in memory. */
   redisUrl: string | null;
@@ -115,6 +132,23 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_EMAIL: z.preprocess(blankToUndefined, rateLimit.optional()),
   RATE_LIMIT_SIGNUP_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
   RATE_LIMIT_PASSWORD_CHANGE: z.preprocess(blankToUndefined, rateLimit.optional()),
+  RATE_LIMIT_RESET_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
+  RATE_LIMIT_RESET_EMAIL: z.preprocess(blankToUndefined, rateLimit.optional()),
+  SMTP_URL: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .regex(
+        /^smtps?:\/\/\S+$/,
+        'must look like smtp://user:password@mail.example.com:587 (or smtps:// for TLS on connect)',
+      )
+      .optional(),
+  ),
+  MAIL_FROM: z.preprocess(blankToUndefined, z.string().trim().optional()),
+  MAIL_DIR: z.preprocess(blankToUndefined, z.string().trim().optional()),
+  PUBLIC_URL: z.preprocess(blankToUndefined, z.string().trim().optional()),
+  RESET_TOKEN_MINUTES: z.preprocess(blankToUndefined, positiveInt(5, 24 * 60).optional()),
   HASH_CONCURRENCY: z.preprocess(blankToUndefined, positiveInt(1, 256).optional()),
   HASH_QUEUE: z.preprocess(blankToUndefined, positiveInt(0, 100_000).optional()),
   HASH_QUEUE_TIMEOUT_MS: z.preprocess(blankToUndefined, positiveInt(1, 600_000).optional()),
@@ -196,6 +230,18 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     );
   }
 
+  const mail = parseMailSettings(
+    {
+      smtpUrl: raw('SMTP_URL')?.trim(),
+      from: raw('MAIL_FROM')?.trim(),
+      dir: raw('MAIL_DIR')?.trim(),
+      publicUrl: raw('PUBLIC_URL')?.trim(),
+      port: raw('PORT')?.trim(),
+    },
+    isProduction,
+    problems,
+  );
+
   if (!parsed.success || problems.length > 0 || database === undefined) {
     throw new ConfigError(problems);
   }
@@ -236,7 +282,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
         points: 5,
         durationSeconds: 15 * 60,
       },
+      resetPerIp: values.RATE_LIMIT_RESET_IP ?? { points: 20, durationSeconds: 3600 },
+      resetPerEmail: values.RATE_LIMIT_RESET_EMAIL ?? { points: 5, durationSeconds: 3600 },
     }),
+    mail: Object.freeze(mail),
+    resetTokenMinutes: values.RESET_TOKEN_MINUTES ?? 30,
     redisUrl: values.REDIS_URL ?? null,
     isRateLimitFailClosed: values.RATE_LIMIT_FAIL_CLOSED ?? false,
     hashing: Object.freeze({
@@ -258,6 +308,99 @@ function parseTrustProxy(raw: string | undefined): boolean | number | string {
   if (raw === undefined || raw === 'false') return false;
   if (/^\d+$/.test(raw)) return Number(raw);
   return raw;
+}
+
+const DEVELOPMENT_MAIL_FROM = 'Gatehouse <no-reply@localhost>';
+
+/**
+ * The mail settings. With SMTP_URL, mail goes to that server. Without it,
+ * development and tests write each message to the mailbox folder (MAIL_DIR,
+ * default data/mail) so the reset flow works with the two-command start, and
+ * production sends nothing (reset is off, with a warning at start-up).
+ */
+function parseMailSettings(
+  raw: {
+    smtpUrl?: string;
+    from?: string;
+    dir?: string;
+    publicUrl?: string;
+    port?: string;
+  },
+  isProduction: boolean,
+  problems: string[],
+): MailConfig {
+  const isSmtp = raw.smtpUrl !== undefined;
+  if (raw.smtpUrl !== undefined && !isValidUrl(raw.smtpUrl)) {
+    problems.push(
+      'SMTP_URL is not a valid URL (percent-encode special characters in the password)',
+    );
+  }
+  if (
+    raw.from !== undefined &&
+    !/^(?:[^<>@\s][^<>]*<[^<>\s@]+@[^<>\s@]+>|[^<>\s@]+@[^<>\s@]+)$/.test(raw.from)
+  ) {
+    problems.push(
+      'MAIL_FROM must be an address, e.g. no-reply@example.com or "Gatehouse <no-reply@example.com>"',
+    );
+  }
+  if (isProduction && isSmtp && raw.from === undefined) {
+    problems.push(
+      'MAIL_FROM must be set in production when SMTP_URL is set (e.g. no-reply@example.com)',
+    );
+  }
+  let publicUrl = `http://localhost:${raw.port ?? '3000'}`;
+  if (raw.publicUrl !== undefined) {
+    const parsed = parsePublicUrl(raw.publicUrl);
+    if (parsed === undefined) {
+      problems.push(
+        'PUBLIC_URL must be the address people use to reach Gatehouse, like https://login.example.com (http or https, no query or #fragment)',
+      );
+    } else {
+      publicUrl = parsed;
+    }
+  } else if (isProduction && isSmtp) {
+    problems.push(
+      'PUBLIC_URL must be set in production when SMTP_URL is set: links in e-mails are built from it (e.g. https://login.example.com)',
+    );
+  }
+  const transport: MailTransportConfig =
+    raw.smtpUrl !== undefined
+      ? { kind: 'smtp', url: raw.smtpUrl }
+      : isProduction
+        ? { kind: 'off' }
+        : {
+            kind: 'directory',
+            dir: path.resolve(raw.dir ?? path.join(projectRoot, 'data', 'mail')),
+          };
+  return { transport, from: raw.from ?? DEVELOPMENT_MAIL_FROM, publicUrl };
+}
+
+function isValidUrl(text: string): boolean {
+  try {
+    new URL(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An http(s) base URL without credentials, query or fragment; no trailing slash. */
+function parsePublicUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return undefined;
+  }
+  const isPlain =
+    ['http:', 'https:'].includes(url.protocol) &&
+    url.username === '' &&
+    url.password === '' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !text.includes('?') &&
+    !text.includes('#');
+  return isPlain ? `${url.origin}${url.pathname.replace(/\/+$/, '')}` : undefined;
 }
 
 /** CORS_ORIGINS: comma-separated origins such as https://app.example.com. */

@@ -17,15 +17,20 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
-export function createLogger(config: Pick<Config, 'logLevel'>): Logger {
-  const options = {
+/** `toStderr` for command-line tools, whose standard output is their answer. */
+export function createLogger(
+  config: Pick<Config, 'logLevel'>,
+  options: { toStderr?: boolean } = {},
+): Logger {
+  const pinoOptions = {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: undefined,
   };
-  if (config.logLevel === 'silent') return pino(options);
+  if (options.toStderr) return pino(pinoOptions, pino.destination({ dest: 2, sync: true }));
+  if (config.logLevel === 'silent') return pino(pinoOptions);
   // Asynchronous writes: under load, lines written while one write is pending
   // go out together instead of one blocking syscall per request. pino flushes
   // what is left synchronously when the process exits.
-  return pino(options);
+  return pino(pinoOptions);
 }

@@ -5,6 +5,7 @@ import type { Clock } from '../clock';
 import type { Db } from '../db/database';
 import { SIGN_IN_EVENT_TYPES, type AuthEvent, type RequestOrigin } from '../events/auth-event';
 import { listRecentEvents, recordAuthEvent } from '../events/auth-events.repository';
+import type { AccountMail } from '../mail/account-mail';
 import type { AuthenticatedSession } from '../sessions/session';
 import {
   deleteUserSession,
@@ -13,14 +14,16 @@ import {
   type SessionListing,
 } from '../sessions/sessions.repository';
 import type { User } from '../users/user';
-import { recordLogin, updatePasswordHash } from '../users/users.repository';
+import { recordLogin } from '../users/users.repository';
 import { registerUser } from '../users/users.service';
+import { replacePassword } from './replace-password';
 
 export interface AccountsDeps {
   db: Db;
   hasher: PasswordHasher;
   clock: Clock;
   auth: AuthService;
+  accountMail: AccountMail;
   signupThrottle: ActionThrottle;
   passwordChangeThrottle: ActionThrottle;
 }
@@ -30,7 +33,7 @@ export type AccountsService = ReturnType<typeof createAccountsService>;
 const RECENT_ACTIVITY_LIMIT = 10;
 
 export function createAccountsService(deps: AccountsDeps) {
-  const { db, hasher, clock, auth } = deps;
+  const { db, hasher, clock, auth, accountMail } = deps;
 
   const record = (
     userId: number,
@@ -47,13 +50,13 @@ export function createAccountsService(deps: AccountsDeps) {
     await deps.signupThrottle.consume(origin.ip ?? 'unknown');
     const user = await registerUser({ db, hasher, clock }, input);
     // Signing up logs the person in: it counts as their first login.
-    return db.transaction().execute(async (trx) => {
-      const now = clock.now();
-      await recordLogin(trx, user.id, now);
+    const issued = await db.transaction().execute(async (trx) => {
+      await recordLogin(trx, user.id, clock.now());
       await record(user.id, 'signed_up', origin, trx);
-      const issued = await auth.startSessionFor(user, 'browser', origin, trx);
-      return { user: { ...user, lastLoginAt: now }, ...issued };
+      return auth.startSessionFor(user, 'browser', origin, trx);
     });
+    accountMail.signedUp(user, origin);
+    return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };
   }
 
   /**
@@ -68,12 +71,13 @@ export function createAccountsService(deps: AccountsDeps) {
     await deps.passwordChangeThrottle.consume(String(current.user.id));
     const { user } = await auth.checkCredentials(current.user.email, input.currentPassword);
     const newHash = await hasher.hash(input.newPassword);
-    return db.transaction().execute(async (trx) => {
-      await updatePasswordHash(trx, user.id, newHash, clock.now());
-      await deleteUserSessions(trx, user.id);
+    const issued = await db.transaction().execute(async (trx) => {
+      await replacePassword(trx, user.id, newHash, clock.now());
       await record(user.id, 'password_changed', origin, trx);
       return auth.startSessionFor(user, 'browser', origin, trx);
     });
+    accountMail.passwordChanged(user, origin);
+    return issued;
   }
 
   async function revokeSession(
@@ -95,6 +99,7 @@ export function createAccountsService(deps: AccountsDeps) {
     const keep = scope === 'others' ? current.session.id : undefined;
     const count = await deleteUserSessions(db, current.user.id, keep);
     await record(current.user.id, 'sessions_revoked', origin);
+    accountMail.sessionsRevoked(current.user, origin, scope);
     return count;
   }
 

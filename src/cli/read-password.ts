@@ -18,8 +18,10 @@ export function promptHiddenPassword(question: string): Promise<string> {
       new CliError('no terminal to ask for the password: pipe it in with --password-stdin'),
     );
   }
-  stderr.write(question);
+  // Echo goes off before the question shows, so a fast typist (or a script
+  // answering the prompt) never races the terminal into echoing.
   stdin.setRawMode(true);
+  stderr.write(question);
   stdin.resume();
   stdin.setEncoding('utf8');
   return new Promise((resolve, reject) => {

@@ -3,6 +3,9 @@ import { createPasswordHasher } from '../auth/password';
 import { systemClock } from '../clock';
 import { migrateToLatest } from '../db/migrate';
 import { openDatabase } from '../db/open-database';
+import { createBackgroundTasks } from '../background-tasks';
+import { createLogger } from '../logger';
+import { accountMailFromConfig } from '../mail/account-mail';
 import { createUserAdmin, PasswordPolicyError } from '../users/users.admin';
 import { EmailTakenError, isPlausibleEmail, normalizeEmail, type User } from '../users/user';
 import { UnknownUserError } from '../users/users.service';
@@ -86,6 +89,8 @@ async function run(argv: string[]): Promise<string> {
 
   const config = readConfigOrExit(process.env);
   const database = openDatabase(config.database);
+  const logger = createLogger(config, { toStderr: true });
+  const background = createBackgroundTasks(logger);
   try {
     await migrateToLatest(database);
     const admin = createUserAdmin({
@@ -93,6 +98,7 @@ async function run(argv: string[]): Promise<string> {
       hasher: createPasswordHasher(config.argon2),
       clock: systemClock,
       policy: { minLength: config.passwordMinLength },
+      accountMail: accountMailFromConfig({ config, logger, clock: systemClock, background }),
     });
     const target = email ?? '';
     switch (command) {
@@ -127,6 +133,8 @@ async function run(argv: string[]): Promise<string> {
       }
     }
   } finally {
+    // The notice to the account's owner goes out before the command returns.
+    await background.drain();
     await database.close();
   }
 }

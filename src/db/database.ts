@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuthEventsTable } from '../events/auth-events.table';
+import type { PasswordResetsTable } from '../password-reset/password-resets.table';
 import type { SessionsTable } from '../sessions/sessions.table';
 import type { UsersTable } from '../users/users.table';
 
@@ -8,6 +9,7 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   auth_events: AuthEventsTable;
+  password_resets: PasswordResetsTable;
 }
 
 export type SqlDialect = 'sqlite' | 'postgres';

@@ -8,6 +8,8 @@ export const AUTH_EVENT_TYPES = [
   'account_disabled',
   'account_enabled',
   'signed_up',
+  'password_reset_requested',
+  'password_reset',
 ] as const;
 
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
@@ -23,6 +25,8 @@ export const AUTH_EVENT_LABELS: Record<AuthEventType, string> = {
   account_disabled: 'Account disabled',
   account_enabled: 'Account enabled',
   signed_up: 'Account created',
+  password_reset_requested: 'Password reset link sent',
+  password_reset: 'Password reset with an e-mailed link',
 };
 
 /** The events the account page lists as "recent sign-in activity". */

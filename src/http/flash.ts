@@ -7,6 +7,8 @@ export const FLASH_MESSAGES = {
   'logged-out': 'You have been logged out.',
   'signed-up': 'Welcome! Your account is ready and you are logged in.',
   'password-changed': 'Password changed. Your other sessions have been logged out.',
+  'password-reset':
+    'Your new password is set and you are logged in. Every other session was logged out.',
   'session-revoked': 'That session has been logged out.',
   'session-not-found': 'That session had already ended.',
   'other-sessions-revoked': 'Logged out of every other session.',

@@ -1,17 +1,14 @@
+import { replacePassword } from '../accounts/replace-password';
 import type { PasswordHasher } from '../auth/password';
 import { findPasswordProblem, type PasswordPolicy } from '../auth/password-policy';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
 import type { AuthEventType } from '../events/auth-event';
 import { recordAuthEvent } from '../events/auth-events.repository';
+import type { AccountMail } from '../mail/account-mail';
 import { deleteUserSessions } from '../sessions/sessions.repository';
 import { normalizeEmail, type User } from './user';
-import {
-  findUserWithHashByEmail,
-  listUsers,
-  setUserActive,
-  updatePasswordHash,
-} from './users.repository';
+import { findUserWithHashByEmail, listUsers, setUserActive } from './users.repository';
 import { registerUser, UnknownUserError } from './users.service';
 
 export class PasswordPolicyError extends Error {
@@ -27,6 +24,8 @@ export function createUserAdmin(deps: {
   hasher: PasswordHasher;
   clock: Clock;
   policy: PasswordPolicy;
+  /** The owner hears of changes made for them, as with the same change on the site. */
+  accountMail: AccountMail;
 }) {
   const { db, clock } = deps;
   const origin = { ip: null, userAgent: 'gatehouse admin CLI' };
@@ -50,6 +49,7 @@ export function createUserAdmin(deps: {
       checkPolicy(input.password, input.email);
       const user = await registerUser(deps, input);
       await record(user.id, 'signed_up');
+      deps.accountMail.signedUp(user, origin);
       return user;
     },
 
@@ -69,18 +69,20 @@ export function createUserAdmin(deps: {
       const user = await findUser(email);
       checkPolicy(password, user.email);
       const hash = await deps.hasher.hash(password);
-      return db.transaction().execute(async (trx) => {
-        await updatePasswordHash(trx, user.id, hash, clock.now());
-        const revoked = await deleteUserSessions(trx, user.id);
+      const revoked = await db.transaction().execute(async (trx) => {
+        const count = await replacePassword(trx, user.id, hash, clock.now());
         await record(user.id, 'password_changed', trx);
-        return { user, revoked };
+        return count;
       });
+      deps.accountMail.passwordChanged(user, origin);
+      return { user, revoked };
     },
 
     async revokeSessions(email: string): Promise<{ user: User; revoked: number }> {
       const user = await findUser(email);
       const revoked = await deleteUserSessions(db, user.id);
       await record(user.id, 'sessions_revoked');
+      deps.accountMail.sessionsRevoked(user, origin, 'all');
       return { user, revoked };
     },
 

@@ -135,6 +135,7 @@ describe('GET /users/me with a bearer token', () => {
       hasher: t.hasher,
       clock: t.clock,
       policy: { minLength: t.config.passwordMinLength },
+      accountMail: t.accountMail,
     });
     await admin.setActive('ada@example.com', false);
     expectInvalidToken(await getMe(`Bearer ${token}`));

@@ -20,6 +20,7 @@ describe('a disabled account', () => {
       hasher: t.hasher,
       clock: t.clock,
       policy: { minLength: t.config.passwordMinLength },
+      accountMail: t.accountMail,
     });
 
   it('answers a wrong password with the generic 401, telling a guesser nothing', async () => {

@@ -6,11 +6,14 @@ import type { Express } from 'express';
 import { Pool } from 'pg';
 import { createApp } from '../../src/app';
 import { createPasswordHasher, type PasswordHasher } from '../../src/auth/password';
+import { createBackgroundTasks, type BackgroundTasks } from '../../src/background-tasks';
 import { createManualClock } from '../../src/clock';
 import { loadConfig, type Config } from '../../src/config';
 import type { DatabaseHandle, Db } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
+import { createLogger } from '../../src/logger';
+import { accountMailFromConfig, type AccountMail } from '../../src/mail/account-mail';
 import type { User } from '../../src/users/user';
 import { registerUser } from '../../src/users/users.service';
 
@@ -28,6 +31,12 @@ export interface TestApp {
   clock: ReturnType<typeof createManualClock>;
   hasher: PasswordHasher;
   dir: string;
+  /** The development mailbox (MAIL_DIR) unless the test set SMTP_URL. */
+  mailDir: string;
+  /** Await `background.drain()` before looking for mail the app sent. */
+  background: BackgroundTasks;
+  /** The same mail the app sends, for services built beside it (the admin CLI's). */
+  accountMail: AccountMail;
   createUser(input?: Partial<{ email: string; password: string; fullName: string }>): Promise<User>;
   close(): Promise<void>;
 }
@@ -66,9 +75,12 @@ async function createPostgresSchema(): Promise<{ url: string; drop(): Promise<vo
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-test-'));
   const postgres = TEST_DATABASE === 'postgres' ? await createPostgresSchema() : undefined;
+  const mailDir = path.join(dir, 'mail');
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: postgres?.url ?? `sqlite:${path.join(dir, 'test.db')}`,
+    MAIL_DIR: mailDir,
+    PUBLIC_URL: 'http://gatehouse.test',
     JWT_SECRET: TEST_SECRET,
     ...FAST_ARGON2_ENV,
     ...options.env,
@@ -78,7 +90,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const clock = createManualClock(new Date());
   const realHasher = createPasswordHasher(config.argon2);
   const hasher = options.wrapHasher ? options.wrapHasher(realHasher) : realHasher;
-  const app = createApp({ config, database, clock, hasher });
+  const logger = createLogger(config);
+  const background = createBackgroundTasks(logger);
+  const app = createApp({ config, database, clock, hasher, logger, background });
   let userCount = 0;
   return {
     app,
@@ -88,6 +102,9 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     clock,
     hasher,
     dir,
+    mailDir,
+    background,
+    accountMail: accountMailFromConfig({ config, logger, clock, background }),
     createUser(input = {}) {
       userCount += 1;
       return registerUser(
@@ -100,6 +117,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       );
     },
     async close() {
+      await background.drain();
       await database.close();
       await postgres?.drop();
       rmSync(dir, { recursive: true, force: true });

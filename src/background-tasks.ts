@@ -1,0 +1,27 @@
+import type { Logger } from './logger';
+
+export interface BackgroundTasks {
+  /** Starts work the response does not wait for; a failure is logged, never thrown. */
+  run(label: string, task: () => Promise<void>): void;
+  /** Resolves once every task started so far has settled (shutdown, tests). */
+  drain(): Promise<void>;
+}
+
+/**
+ * Work done after the answer is sent, such as e-mail. Tracked so that a
+ * graceful shutdown can wait for it instead of dropping a reset link.
+ */
+export function createBackgroundTasks(logger: Logger): BackgroundTasks {
+  const pending = new Set<Promise<void>>();
+  return {
+    run(label, task) {
+      const running = task()
+        .catch((error: unknown) => logger.error({ err: error, task: label }, `${label} failed`))
+        .finally(() => pending.delete(running));
+      pending.add(running);
+    },
+    async drain() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import type { BackgroundTasks } from '../background-tasks';
+import type { Clock } from '../clock';
+import type { Config } from '../config';
+import type { RequestOrigin } from '../events/auth-event';
+import type { Logger } from '../logger';
+import type { User } from '../users/user';
+import { createMailTemplates, type MailTemplateName, type RenderMail } from './mail-templates';
+import { createMailer, type Mailer } from './mailer';
+
+const whenFormat = new Intl.DateTimeFormat('en-GB', {
+  dateStyle: 'long',
+  timeStyle: 'short',
+  timeZone: 'UTC',
+});
+
+/** Where a change came from, in words a person reads in an e-mail. */
+function describeOrigin(origin: RequestOrigin): string {
+  return origin.ip ?? 'the Gatehouse administrator (command line)';
+}
+
+/**
+ * The messages Gatehouse sends about an account. Each goes out in the
+ * background: the page never waits for (or fails because of) the mail server.
+ */
+export function createAccountMail(deps: {
+  mailer: Mailer;
+  render: RenderMail;
+  background: BackgroundTasks;
+  clock: Clock;
+  publicUrl: string;
+}) {
+  const { mailer, render, background, clock, publicUrl } = deps;
+  const links = {
+    forgot: `${publicUrl}/password/forgot`,
+    account: `${publicUrl}/account`,
+    login: `${publicUrl}/login`,
+  };
+
+  function queue(
+    template: MailTemplateName,
+    to: User,
+    subject: string,
+    context: Record<string, unknown>,
+  ): void {
+    if (!mailer.isEnabled) return;
+    const bodies = render(template, { name: to.fullName, ...links, ...context });
+    background.run(`mail (${template})`, () =>
+      mailer.send({ to: to.email, subject, ...bodies, links: [] }),
+    );
+  }
+
+  /** Facts every security notice carries: when, and from where. */
+  const notice = (origin: RequestOrigin) => ({
+    when: `${whenFormat.format(clock.now())} UTC`,
+    from: describeOrigin(origin),
+  });
+
+  return {
+    isEnabled: mailer.isEnabled,
+
+    /** Sent now (the caller is already in the background): the link must not wait in a queue. */
+    sendPasswordReset(to: User, token: string, minutes: number): Promise<void> {
+      const resetUrl = `${publicUrl}/password/reset/${token}`;
+      const bodies = render('password-reset', { name: to.fullName, ...links, resetUrl, minutes });
+      return mailer.send({
+        to: to.email,
+        subject: 'Reset your Gatehouse password',
+        ...bodies,
+        links: [resetUrl],
+      });
+    },
+
+    passwordChanged(to: User, origin: RequestOrigin): void {
+      queue('password-changed', to, 'Your Gatehouse password was changed', notice(origin));
+    },
+
+    signedUp(to: User, origin: RequestOrigin): void {
+      queue('signed-up', to, 'Welcome to Gatehouse', { ...notice(origin), email: to.email });
+    },
+
+    sessionsRevoked(to: User, origin: RequestOrigin, scope: 'others' | 'all'): void {
+      queue('sessions-revoked', to, 'Your Gatehouse sessions were logged out', {
+        ...notice(origin),
+        isEverywhere: scope === 'all',
+      });
+    },
+  };
+}
+
+export type AccountMail = ReturnType<typeof createAccountMail>;
+
+/** The account mail a process sends, from its configuration. */
+export function accountMailFromConfig(deps: {
+  config: Pick<Config, 'mail'>;
+  logger: Logger;
+  clock: Clock;
+  background: BackgroundTasks;
+}): AccountMail {
+  return createAccountMail({
+    mailer: createMailer(deps.config.mail, deps.logger),
+    render: createMailTemplates(),
+    background: deps.background,
+    clock: deps.clock,
+    publicUrl: deps.config.mail.publicUrl,
+  });
+}

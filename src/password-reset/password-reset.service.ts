@@ -1,0 +1,110 @@
+import type { ActionThrottle } from '../abuse/action-throttle';
+import { replacePassword } from '../accounts/replace-password';
+import type { AuthService, IssuedToken } from '../auth/auth.service';
+import type { PasswordHasher } from '../auth/password';
+import type { BackgroundTasks } from '../background-tasks';
+import type { Clock } from '../clock';
+import type { Db } from '../db/database';
+import type { AuthEventType, RequestOrigin } from '../events/auth-event';
+import { recordAuthEvent } from '../events/auth-events.repository';
+import type { AccountMail } from '../mail/account-mail';
+import { normalizeEmail, type User } from '../users/user';
+import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
+import {
+  consumePasswordReset,
+  findUserByUsableReset,
+  insertPasswordReset,
+} from './password-resets.repository';
+import { createResetToken, hashResetToken, isWellFormedResetToken } from './reset-token';
+
+/** Unknown, malformed, expired, used or voided: the person gets one answer for all. */
+export class InvalidResetLinkError extends Error {
+  constructor() {
+    super('This password reset link is not valid any more.');
+    this.name = 'InvalidResetLinkError';
+  }
+}
+
+export interface PasswordResetDeps {
+  db: Db;
+  hasher: PasswordHasher;
+  clock: Clock;
+  auth: AuthService;
+  accountMail: AccountMail;
+  background: BackgroundTasks;
+  tokenMinutes: number;
+  perIpThrottle: ActionThrottle;
+  perEmailThrottle: ActionThrottle;
+}
+
+export function createPasswordResetService(deps: PasswordResetDeps) {
+  const { db, clock, accountMail } = deps;
+  const record = (userId: number, type: AuthEventType, origin: RequestOrigin, executor: Db = db) =>
+    recordAuthEvent(executor, { userId, type, origin, now: clock.now() });
+
+  async function sendResetLink(email: string, origin: RequestOrigin): Promise<void> {
+    const found = await findUserWithHashByEmail(db, email);
+    // A disabled account gets no link: a reset must not be a way back in.
+    if (!found?.user.isActive) return;
+    const token = createResetToken();
+    const now = clock.now();
+    await insertPasswordReset(db, {
+      userId: found.user.id,
+      tokenHash: hashResetToken(token),
+      now,
+      expiresAt: new Date(now.getTime() + deps.tokenMinutes * 60_000),
+    });
+    await record(found.user.id, 'password_reset_requested', origin);
+    await accountMail.sendPasswordReset(found.user, token, deps.tokenMinutes);
+  }
+
+  /**
+   * "Forgot password": counts the attempt (per IP, per address), then does
+   * everything else after the answer. Whether the account exists changes
+   * neither the answer nor its timing: the lookup, the row and the mail all
+   * happen in the background.
+   */
+  async function requestReset(email: string, origin: RequestOrigin): Promise<void> {
+    const address = normalizeEmail(email);
+    await deps.perIpThrottle.consume(origin.ip ?? 'unknown');
+    await deps.perEmailThrottle.consume(address);
+    deps.background.run('password reset request', () => sendResetLink(address, origin));
+  }
+
+  /** The active user a link resets, or null for any link that cannot be used. */
+  async function findUserForLink(token: string): Promise<User | null> {
+    if (!isWellFormedResetToken(token)) return null;
+    const user = await findUserByUsableReset(db, hashResetToken(token), clock.now());
+    return user?.isActive ? user : null;
+  }
+
+  /**
+   * Sets the new password (already checked against the policy), ends every
+   * session, uses up the link and starts a fresh session, in one transaction.
+   */
+  async function resetPassword(
+    token: string,
+    newPassword: string,
+    origin: RequestOrigin,
+  ): Promise<{ user: User } & IssuedToken> {
+    const user = await findUserForLink(token);
+    if (!user) throw new InvalidResetLinkError();
+    const newHash = await deps.hasher.hash(newPassword);
+    const issued = await db.transaction().execute(async (trx) => {
+      const now = clock.now();
+      // Conditional: of two submissions of one link, only the first gets here.
+      const consumedBy = await consumePasswordReset(trx, hashResetToken(token), now);
+      if (consumedBy !== user.id) throw new InvalidResetLinkError();
+      await replacePassword(trx, user.id, newHash, now);
+      await recordLogin(trx, user.id, now);
+      await record(user.id, 'password_reset', origin, trx);
+      return deps.auth.startSessionFor(user, 'browser', origin, trx);
+    });
+    accountMail.passwordChanged(user, origin);
+    return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };
+  }
+
+  return { requestReset, findUserForLink, resetPassword };
+}
+
+export type PasswordResetService = ReturnType<typeof createPasswordResetService>;

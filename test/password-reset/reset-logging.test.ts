@@ -1,0 +1,49 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { createApp, redactUrl } from '../../src/app';
+import { REDACTED_PATHS } from '../../src/logger';
+import { newBrowser } from '../helpers/browser';
+import { createResetWorld, mailedResetToken, resetWith, type ResetWorld } from './reset-support';
+
+describe('request logs around password reset', () => {
+  let world: ResetWorld;
+  afterEach(() => world.close());
+
+  it('never contain the reset token, while the path is still recognisable', async () => {
+    world = await createResetWorld();
+    await world.t.createUser({ email: 'ada@example.com' });
+    const token = await mailedResetToken(world, 'ada@example.com');
+
+    let output = '';
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        output += chunk.toString('utf8');
+        done();
+      },
+    });
+    const logger = pino({ level: 'trace', redact: REDACTED_PATHS }, sink);
+    const app = createApp({
+      config: world.t.config,
+      database: world.t.database,
+      clock: world.t.clock,
+      logger,
+      background: world.t.background,
+    });
+    const res = await resetWith(newBrowser(app), token);
+    expect(res.status).toBe(303);
+
+    expect(output).toContain('/password/reset/[redacted]');
+    expect(output).not.toContain(token);
+  });
+});
+
+describe('redactUrl', () => {
+  it.each([
+    ['/password/reset/abc123', '/password/reset/[redacted]'],
+    ['/password/reset/abc123?x=1', '/password/reset/[redacted]'],
+    ['/password/reset', '/password/reset'],
+    ['/private?next=/x', '/private'],
+  ])('logs %s as %s', (url, logged) => {
+    expect(redactUrl(url)).toBe(logged);
+  });
+});
