@@ -19,6 +19,7 @@ import { createSessionTokens } from './auth/session-token';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { DatabaseHandle } from './db/database';
+import { createAuditLog } from './events/audit-log';
 import { createHealthRouter } from './health/health.routes';
 import { createCsrfProtection } from './http/csrf';
 import { createCurrentUser } from './http/current-user';
@@ -72,11 +73,13 @@ export function createApp(deps: AppDeps): Express {
   const limiterFactory = deps.limiterFactory ?? memoryLimiterFactory;
   const { rateLimits } = config;
   const tokens = createSessionTokens(config.jwtSecret, clock);
+  const audit = createAuditLog({ db, clock, logger });
   const auth = createAuthService({
     db,
     hasher,
     tokens,
     clock,
+    audit,
     sessionMinutes: config.sessionMinutes,
     sessionAbsoluteHours: config.sessionAbsoluteHours,
     throttle: createLoginThrottle(
@@ -100,6 +103,7 @@ export function createApp(deps: AppDeps): Express {
     clock,
     auth,
     accountMail,
+    audit,
     signupThrottle: createActionThrottle('signup_ip', rateLimits.signupPerIp, limiterFactory),
     passwordChangeThrottle: createActionThrottle(
       'password_change_user',
@@ -114,6 +118,7 @@ export function createApp(deps: AppDeps): Express {
     clock,
     auth,
     accountMail,
+    audit,
     background,
     tokenMinutes: config.resetTokenMinutes,
     perIpThrottle: createActionThrottle('reset_ip', rateLimits.resetPerIp, limiterFactory),

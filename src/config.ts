@@ -330,7 +330,12 @@ function parseMailSettings(
   problems: string[],
 ): MailConfig {
   const isSmtp = raw.smtpUrl !== undefined;
-  if (raw.smtpUrl !== undefined && !isValidUrl(raw.smtpUrl)) {
+  // Only a value that passed the schema's shape check; one mistake, one message.
+  if (
+    raw.smtpUrl !== undefined &&
+    /^smtps?:\/\/\S+$/.test(raw.smtpUrl) &&
+    !isValidUrl(raw.smtpUrl)
+  ) {
     problems.push(
       'SMTP_URL is not a valid URL (percent-encode special characters in the password)',
     );

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import type { Config } from './config';
 
 export type { Logger };
@@ -17,20 +18,32 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
-/** `toStderr` for command-line tools, whose standard output is their answer. */
+/**
+ * JSON lines, one per event, for log shippers and tests. A developer watching
+ * `npm start` in a terminal gets them pretty-printed instead (pino-pretty);
+ * piped or in production they stay JSON. `toStderr` is for command-line
+ * tools, whose standard output is their answer.
+ */
 export function createLogger(
-  config: Pick<Config, 'logLevel'>,
-  options: { toStderr?: boolean } = {},
+  config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'nodeEnv'>>,
+  options: { toStderr?: boolean; isTerminal?: boolean } = {},
 ): Logger {
   const pinoOptions = {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: undefined,
   };
+  const isTerminal = options.isTerminal ?? process.stdout.isTTY === true;
+  if (config.nodeEnv === 'development' && isTerminal && config.logLevel !== 'silent') {
+    return pino(
+      pinoOptions,
+      pretty({
+        destination: options.toStderr ? 2 : 1,
+        ignore: 'pid,hostname',
+        translateTime: 'SYS:HH:MM:ss',
+      }),
+    );
+  }
   if (options.toStderr) return pino(pinoOptions, pino.destination({ dest: 2, sync: true }));
-  if (config.logLevel === 'silent') return pino(pinoOptions);
-  // Asynchronous writes: under load, lines written while one write is pending
-  // go out together instead of one blocking syscall per request. pino flushes
-  // what is left synchronously when the process exits.
   return pino(pinoOptions);
 }

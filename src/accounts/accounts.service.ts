@@ -4,7 +4,8 @@ import type { PasswordHasher } from '../auth/password';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
 import { SIGN_IN_EVENT_TYPES, type AuthEvent, type RequestOrigin } from '../events/auth-event';
-import { listRecentEvents, recordAuthEvent } from '../events/auth-events.repository';
+import type { AuditLog } from '../events/audit-log';
+import { listRecentEvents } from '../events/auth-events.repository';
 import type { AccountMail } from '../mail/account-mail';
 import type { AuthenticatedSession } from '../sessions/session';
 import {
@@ -24,6 +25,7 @@ export interface AccountsDeps {
   clock: Clock;
   auth: AuthService;
   accountMail: AccountMail;
+  audit: AuditLog;
   signupThrottle: ActionThrottle;
   passwordChangeThrottle: ActionThrottle;
 }
@@ -35,12 +37,7 @@ const RECENT_ACTIVITY_LIMIT = 10;
 export function createAccountsService(deps: AccountsDeps) {
   const { db, hasher, clock, auth, accountMail } = deps;
 
-  const record = (
-    userId: number,
-    type: AuthEvent['type'],
-    origin: RequestOrigin,
-    executor: Db = db,
-  ) => recordAuthEvent(executor, { userId, type, origin, now: clock.now() });
+  const record = deps.audit;
 
   /** Creates the account and logs it in; EmailTakenError when the e-mail is registered. */
   async function signUp(

@@ -4,8 +4,8 @@ import type { LoginThrottle } from '../abuse/login-throttle';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
-import type { AuthEventType, RequestOrigin } from '../events/auth-event';
-import { recordAuthEvent } from '../events/auth-events.repository';
+import type { AuditLog } from '../events/audit-log';
+import type { RequestOrigin } from '../events/auth-event';
 import type { AuthenticatedSession, SessionKind } from '../sessions/session';
 import {
   deleteSession,
@@ -24,6 +24,7 @@ export interface AuthDeps {
   hasher: PasswordHasher;
   tokens: SessionTokens;
   clock: Clock;
+  audit: AuditLog;
   sessionMinutes: number;
   sessionAbsoluteHours: number;
   throttle: LoginThrottle;
@@ -57,12 +58,7 @@ export function createAuthService(deps: AuthDeps) {
   const lifetimeMs = deps.sessionMinutes * 60_000;
   const absoluteMs = deps.sessionAbsoluteHours * 3_600_000;
 
-  const record = (
-    userId: number | null,
-    type: AuthEventType,
-    origin: RequestOrigin,
-    executor: Db = db,
-  ) => recordAuthEvent(executor, { userId, type, origin, now: clock.now() });
+  const record = deps.audit;
 
   const expiryFor = (createdAt: Date, now: Date) =>
     new Date(Math.min(now.getTime() + lifetimeMs, createdAt.getTime() + absoluteMs));
@@ -202,12 +198,7 @@ export function createAuthService(deps: AuthDeps) {
   /** Logs out: deletes the session row, so every copy of its token is dead. */
   async function endSession(authenticated: AuthenticatedSession, origin: RequestOrigin) {
     await deleteSession(db, authenticated.session.id);
-    await recordAuthEvent(db, {
-      userId: authenticated.user.id,
-      type: 'logout',
-      origin,
-      now: clock.now(),
-    });
+    await record(authenticated.user.id, 'logout', origin);
   }
 
   return { logIn, checkCredentials, startSessionFor, authenticate, endSession };

@@ -99,6 +99,7 @@ async function run(argv: string[]): Promise<string> {
       clock: systemClock,
       policy: { minLength: config.passwordMinLength },
       accountMail: accountMailFromConfig({ config, logger, clock: systemClock, background }),
+      logger,
     });
     const target = email ?? '';
     switch (command) {

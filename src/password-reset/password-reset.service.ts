@@ -5,8 +5,8 @@ import type { PasswordHasher } from '../auth/password';
 import type { BackgroundTasks } from '../background-tasks';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
-import type { AuthEventType, RequestOrigin } from '../events/auth-event';
-import { recordAuthEvent } from '../events/auth-events.repository';
+import type { AuditLog } from '../events/audit-log';
+import type { RequestOrigin } from '../events/auth-event';
 import type { AccountMail } from '../mail/account-mail';
 import { normalizeEmail, type User } from '../users/user';
 import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
@@ -31,6 +31,7 @@ export interface PasswordResetDeps {
   clock: Clock;
   auth: AuthService;
   accountMail: AccountMail;
+  audit: AuditLog;
   background: BackgroundTasks;
   tokenMinutes: number;
   perIpThrottle: ActionThrottle;
@@ -39,8 +40,7 @@ export interface PasswordResetDeps {
 
 export function createPasswordResetService(deps: PasswordResetDeps) {
   const { db, clock, accountMail } = deps;
-  const record = (userId: number, type: AuthEventType, origin: RequestOrigin, executor: Db = db) =>
-    recordAuthEvent(executor, { userId, type, origin, now: clock.now() });
+  const record = deps.audit;
 
   async function sendResetLink(email: string, origin: RequestOrigin): Promise<void> {
     const found = await findUserWithHashByEmail(db, email);

@@ -4,7 +4,8 @@ import { findPasswordProblem, type PasswordPolicy } from '../auth/password-polic
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
 import type { AuthEventType } from '../events/auth-event';
-import { recordAuthEvent } from '../events/auth-events.repository';
+import { createAuditLog } from '../events/audit-log';
+import type { Logger } from '../logger';
 import type { AccountMail } from '../mail/account-mail';
 import { deleteUserSessions } from '../sessions/sessions.repository';
 import { normalizeEmail, type User } from './user';
@@ -26,6 +27,7 @@ export function createUserAdmin(deps: {
   policy: PasswordPolicy;
   /** The owner hears of changes made for them, as with the same change on the site. */
   accountMail: AccountMail;
+  logger: Logger;
 }) {
   const { db, clock } = deps;
   const origin = { ip: null, userAgent: 'gatehouse admin CLI' };
@@ -41,8 +43,9 @@ export function createUserAdmin(deps: {
     if (problem) throw new PasswordPolicyError(problem);
   }
 
+  const audit = createAuditLog({ db, clock, logger: deps.logger });
   const record = (userId: number, type: AuthEventType, executor: Db = db) =>
-    recordAuthEvent(executor, { userId, type, origin, now: clock.now() });
+    audit(userId, type, origin, executor);
 
   return {
     async addUser(input: { email: string; fullName: string; password: string }): Promise<User> {
@@ -90,3 +93,5 @@ export function createUserAdmin(deps: {
     findUser,
   };
 }
+
+export type UserAdmin = ReturnType<typeof createUserAdmin>;

@@ -1,6 +1,5 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
-import { createUserAdmin } from '../../src/users/users.admin';
 import { cookieValue, fetchCsrfToken, findSetCookie, logIn, newBrowser } from '../helpers/browser';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
 
@@ -130,13 +129,7 @@ describe('GET /users/me with a bearer token', () => {
   it('refuses a token once the user is disabled through the admin service', async () => {
     await t.createUser({ email: 'ada@example.com' });
     const token = await issueToken('ada@example.com');
-    const admin = createUserAdmin({
-      db: t.db,
-      hasher: t.hasher,
-      clock: t.clock,
-      policy: { minLength: t.config.passwordMinLength },
-      accountMail: t.accountMail,
-    });
+    const admin = t.userAdmin();
     await admin.setActive('ada@example.com', false);
     expectInvalidToken(await getMe(`Bearer ${token}`));
   });

@@ -1,4 +1,3 @@
-import { createUserAdmin } from '../../src/users/users.admin';
 import { findSetCookie, logIn, newBrowser } from '../helpers/browser';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
 
@@ -13,15 +12,6 @@ describe('a disabled account', () => {
     t.db.updateTable('users').set({ is_active: 0 }).where('id', '=', userId).execute();
 
   const sessionRows = () => t.db.selectFrom('sessions').selectAll().execute();
-
-  const createAdmin = () =>
-    createUserAdmin({
-      db: t.db,
-      hasher: t.hasher,
-      clock: t.clock,
-      policy: { minLength: t.config.passwordMinLength },
-      accountMail: t.accountMail,
-    });
 
   it('answers a wrong password with the generic 401, telling a guesser nothing', async () => {
     const user = await t.createUser({ email: 'ada@example.com' });
@@ -74,7 +64,7 @@ describe('a disabled account', () => {
     expect((await logIn(browser, user.email, TEST_PASSWORD)).status).toBe(303);
     await browser.get('/private').expect(200);
 
-    const { revoked } = await createAdmin().setActive(user.email, false);
+    const { revoked } = await t.userAdmin().setActive(user.email, false);
     expect(revoked).toBe(1);
     expect(await sessionRows()).toHaveLength(0);
 
@@ -103,7 +93,7 @@ describe('a disabled account', () => {
 
   it('lets the user log in again once the admin service enables the account', async () => {
     const user = await t.createUser({ email: 'ada@example.com' });
-    const admin = createAdmin();
+    const admin = t.userAdmin();
     await admin.setActive(user.email, false);
     expect((await logIn(newBrowser(t.app), user.email, TEST_PASSWORD)).status).toBe(403);
     await admin.setActive(user.email, true);
@@ -114,7 +104,7 @@ describe('a disabled account', () => {
 
   it('records the admin changes in the audit trail', async () => {
     const user = await t.createUser({ email: 'ada@example.com' });
-    const admin = createAdmin();
+    const admin = t.userAdmin();
     await admin.setActive(user.email, false);
     await admin.setActive(user.email, true);
     const events = await t.db

@@ -25,6 +25,7 @@ describeWithTerminal('npm run user -- add, on a terminal', () => {
       env: {
         PATH: process.env.PATH ?? '',
         DATABASE_URL: `sqlite:${path.join(dir, 'prompt.db')}`,
+        MAIL_DIR: path.join(dir, 'mail'),
         ...FAST_ARGON2_ENV,
       },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /** The checkout; child processes run from here, as `npm run ...` would. */
@@ -17,11 +18,17 @@ export interface RunResult {
 }
 
 /**
+ * Mail a child sends without SMTP_URL (development, test) lands here, not in
+ * the checkout's data/mail, unless the test names its own MAIL_DIR.
+ */
+export const CHILD_MAIL_DIR = path.join(tmpdir(), 'gatehouse-test-mail');
+
+/**
  * Only what the test gives, plus PATH: the child must not pick up the
  * developer's (or jest's) NODE_ENV, DATABASE_URL or JWT_SECRET.
  */
 function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', ...env };
+  return { PATH: process.env.PATH ?? '', MAIL_DIR: CHILD_MAIL_DIR, ...env };
 }
 
 /** Runs `node dist/src/<script> ...args` to completion and captures its output. */

@@ -15,6 +15,7 @@ import { openDatabase } from '../../src/db/open-database';
 import { createLogger } from '../../src/logger';
 import { accountMailFromConfig, type AccountMail } from '../../src/mail/account-mail';
 import type { User } from '../../src/users/user';
+import { createUserAdmin, type UserAdmin } from '../../src/users/users.admin';
 import { registerUser } from '../../src/users/users.service';
 
 export const TEST_SECRET = 'test-secret-that-is-long-enough-for-hs256-0123456789';
@@ -38,6 +39,8 @@ export interface TestApp {
   /** The same mail the app sends, for services built beside it (the admin CLI's). */
   accountMail: AccountMail;
   createUser(input?: Partial<{ email: string; password: string; fullName: string }>): Promise<User>;
+  /** What `npm run user` does, on this app's database, mail and clock. */
+  userAdmin(): UserAdmin;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logger = createLogger(config);
   const background = createBackgroundTasks(logger);
   const app = createApp({ config, database, clock, hasher, logger, background });
+  const accountMail = accountMailFromConfig({ config, logger, clock, background });
   let userCount = 0;
   return {
     app,
@@ -104,7 +108,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     dir,
     mailDir,
     background,
-    accountMail: accountMailFromConfig({ config, logger, clock, background }),
+    accountMail,
+    userAdmin: () =>
+      createUserAdmin({
+        db: database.db,
+        hasher: realHasher,
+        clock,
+        policy: { minLength: config.passwordMinLength },
+        accountMail,
+        logger,
+      }),
     createUser(input = {}) {
       userCount += 1;
       return registerUser(

@@ -1,5 +1,4 @@
 import request from 'supertest';
-import { createUserAdmin } from '../../src/users/users.admin';
 import { cookieValue, findSetCookie, logIn, newBrowser } from '../helpers/browser';
 import { TEST_PASSWORD } from '../helpers/test-app';
 import {
@@ -130,13 +129,7 @@ describe('GET/POST /password/reset', () => {
   it('voids outstanding links when the password changes by another route', async () => {
     await world.t.createUser({ email: 'ada@example.com' });
     const token = await mailedResetToken(world, 'ada@example.com');
-    const admin = createUserAdmin({
-      db: world.t.db,
-      hasher: world.t.hasher,
-      clock: world.t.clock,
-      policy: { minLength: world.t.config.passwordMinLength },
-      accountMail: world.t.accountMail,
-    });
+    const admin = world.t.userAdmin();
     await admin.setPassword('ada@example.com', 'set by the administrator today');
     const res = await resetWith(newBrowser(world.t.app), token);
     expect(res.status).toBe(400);
