@@ -59,7 +59,7 @@ const TEST_DATABASE = process.env.TEST_DATABASE === 'postgres' ? 'postgres' : 's
 const TEST_POSTGRES_URL =
   process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-async function createPostgresSchema(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createPostgresSchema(): Promise<{ url: string; drop(): Promise<void> }> {
   const schema = `gatehouse_test_${randomUUID().replace(/-/g, '')}`;
   const admin = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
   await admin.query(`create schema ${schema}`);
