@@ -14,9 +14,8 @@ import {
   listUserSessions,
   type SessionListing,
 } from '../sessions/sessions.repository';
-import type { User } from '../users/user';
-import { recordLogin } from '../users/users.repository';
-import { registerUser } from '../users/users.service';
+import { normalizeEmail, type User } from '../users/user';
+import { insertUser, recordLogin } from '../users/users.repository';
 import { replacePassword } from './replace-password';
 
 export interface AccountsDeps {
@@ -45,12 +44,23 @@ export function createAccountsService(deps: AccountsDeps) {
     origin: RequestOrigin,
   ): Promise<{ user: User } & IssuedToken> {
     await deps.signupThrottle.consume(origin.ip ?? 'unknown');
-    const user = await registerUser({ db, hasher, clock }, input);
-    // Signing up logs the person in: it counts as their first login.
-    const issued = await db.transaction().execute(async (trx) => {
-      await recordLogin(trx, user.id, clock.now());
+    // Hashed before the transaction, which on SQLite holds the only connection.
+    const passwordHash = await hasher.hash(input.password);
+    // One transaction: a sign-up the database cannot finish (disk full,
+    // read-only, connection lost, process killed) leaves no user behind
+    // without its session and event.
+    const { user, issued } = await db.transaction().execute(async (trx) => {
+      const now = clock.now();
+      const user = await insertUser(trx, {
+        email: normalizeEmail(input.email),
+        fullName: input.fullName.trim(),
+        passwordHash,
+        now,
+      });
+      // Signing up logs the person in: it counts as their first login.
+      await recordLogin(trx, user.id, now);
       await record(user.id, 'signed_up', origin, trx);
-      return auth.startSessionFor(user, 'browser', origin, trx);
+      return { user, issued: await auth.startSessionFor(user, 'browser', origin, trx) };
     });
     accountMail.signedUp(user, origin);
     return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { RateLimitUnavailableError, TooManyAttemptsError } from '../abuse/rate-limit';
 import { HashingBusyError } from '../auth/hashing-limiter';
+import { describeDatabaseFault, isDatabaseUnavailable } from '../db/database-errors';
 import { HttpError, notFound } from '../errors';
 import type { Logger } from '../logger';
 import { isCsrfError } from './csrf';
@@ -26,6 +27,18 @@ const ADVICE: Record<number, { title: string; advice: string }> = {
   429: { title: 'Too many attempts', advice: 'Wait a little, then try again.' },
   500: { title: 'Something went wrong', advice: 'Please try again in a moment.' },
   503: { title: 'Busy right now', advice: 'Please try again in a moment.' },
+};
+
+/**
+ * The database is read-only, full, failing or out of reach: say so in words a
+ * person understands, and when to come back. Such faults take minutes to fix,
+ * so clients are asked to wait a minute rather than retry at once.
+ */
+const DATABASE_UNAVAILABLE = {
+  title: 'Temporarily unavailable',
+  message: "Gatehouse can't save or read data right now.",
+  advice: 'Please try again in a few minutes.',
+  retryAfterSeconds: 60,
 };
 
 const FALLBACK_4XX = {
@@ -54,6 +67,9 @@ function describe(error: unknown): ErrorAnswer {
   if (error instanceof HashingBusyError) {
     return { ...make(503, 'busy', error.message), retryAfterSeconds: error.retryAfterSeconds };
   }
+  if (isDatabaseUnavailable(error)) {
+    return { status: 503, code: 'database_unavailable', details: {}, ...DATABASE_UNAVAILABLE };
+  }
   if (isCsrfError(error)) {
     return make(403, 'csrf', 'This form has expired: reload the page and try again.');
   }
@@ -77,7 +93,14 @@ export function createErrorHandler(deps: {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const answer = describe(error);
-    if (answer.status >= 500) {
+    if (answer.code === 'database_unavailable') {
+      // One line, no stack: the fault is the storage's or the network's, not
+      // this code's, and the driver error's other fields may hold row values.
+      deps.logger.error(
+        { reqId: req.id, path: req.path, dbError: describeDatabaseFault(error) },
+        'database unavailable',
+      );
+    } else if (answer.status >= 500) {
       deps.logger.error({ err: error, reqId: req.id, path: req.path }, 'unhandled error');
     }
     const stack =

@@ -1,0 +1,233 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import request from 'supertest';
+import { createApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import type { Database, DatabaseHandle } from '../../src/db/database';
+import { migrateToLatest } from '../../src/db/migrate';
+import { openDatabase } from '../../src/db/open-database';
+import { extractCsrfToken, newBrowser } from '../helpers/browser';
+import { logMessages, startServer, type RunningServer } from '../helpers/spawn';
+import {
+  captureLogger,
+  expectUnavailablePage,
+  FAULT_TEST_ENV,
+  signUpThroughForm,
+  SIGNUP_PASSWORD,
+  storedRows,
+  UNAVAILABLE_MESSAGE,
+} from './support';
+
+jest.setTimeout(60_000);
+
+const SECRET = 'a-forty-character-secret-0123456789abcde';
+
+/** Production settings (no stack traces), over plain HTTP for the test client. */
+const APP_ENV = { NODE_ENV: 'production', COOKIE_SECURE: 'false', JWT_SECRET: SECRET };
+
+/**
+ * The file opened the way SQLite opens a file it may not write.
+ *
+ * Why not chmod 0444: the tests run as root, and root ignores file
+ * permissions, so the app would go on writing. Run as an ordinary user, a
+ * 0444 file makes SQLite fall back to a read-only open and every write fails
+ * with SQLITE_READONLY ("attempt to write a readonly database"); better-sqlite3's
+ * `readonly: true` is that same read-only open, asked for explicitly, so the
+ * app meets the same genuine SQLite error on its first write, as root too.
+ */
+function openReadOnly(filename: string): DatabaseHandle {
+  const sqlite = new SqliteDatabase(filename, { readonly: true, fileMustExist: true });
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+describe('a read-only SQLite file (in-process app, genuine SQLITE_READONLY)', () => {
+  let dir: string;
+  let dbFile: string;
+  let readOnly: DatabaseHandle;
+  let reader: DatabaseHandle;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-readonly-'));
+    dbFile = path.join(dir, 'gatehouse.db');
+    const writable = openDatabase({ kind: 'sqlite', filename: dbFile });
+    await migrateToLatest(writable);
+    await writable.close();
+    readOnly = openReadOnly(dbFile);
+    reader = openDatabase({ kind: 'sqlite', filename: dbFile });
+  });
+  afterEach(async () => {
+    await readOnly.close();
+    await reader.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function buildApp() {
+    const config = loadConfig({ ...APP_ENV, ...FAULT_TEST_ENV, DATABASE_URL: `sqlite:${dbFile}` });
+    const log = captureLogger();
+    return { app: createApp({ config, database: readOnly, logger: log.logger }), log };
+  }
+
+  it('answers a sign-up with the 503 page and one error line, writes nothing, and keeps serving', async () => {
+    const { app, log } = buildApp();
+    const browser = newBrowser(app);
+    const before = await storedRows(reader.db, 'ada@example.com');
+
+    const res = await signUpThroughForm(browser, 'ada@example.com');
+
+    expectUnavailablePage(res);
+    expect(res.headers['set-cookie'] ?? []).not.toEqual(
+      expect.arrayContaining([expect.stringMatching(/^session=/)]),
+    );
+    const errors = log.lines.filter((line) => line.level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({
+      msg: 'database unavailable',
+      path: '/signup',
+      dbError: { code: 'SQLITE_READONLY' },
+    });
+    expect(log.text()).not.toContain(SIGNUP_PASSWORD);
+    // No partial write: no user, no auth event, no session.
+    const after = await storedRows(reader.db, 'ada@example.com');
+    expect(after).toEqual({ ...before, hasUser: false });
+    expect(after).toMatchObject({ users: 0, sessions: 0, authEvents: 0 });
+    // No crash: pages that only read still work.
+    await request(app).get('/').expect(200);
+    await request(app).get('/login').expect(200);
+  });
+
+  it('answers JSON clients with a JSON 503 and Retry-After', async () => {
+    const { app } = buildApp();
+    const browser = newBrowser(app);
+    const token = extractCsrfToken((await browser.get('/signup')).text);
+    const res = await browser
+      .post('/signup')
+      .type('form')
+      .set('Accept', 'application/json')
+      .send({
+        _csrf: token,
+        email: 'json@example.com',
+        full_name: 'Jay Son',
+        password: SIGNUP_PASSWORD,
+        password_confirmation: SIGNUP_PASSWORD,
+      })
+      .expect(503);
+    expect(res.headers['content-type']).toMatch(/^application\/json/);
+    expect(res.headers['retry-after']).toBe('60');
+    expect(res.body).toEqual({ error: 'database_unavailable', message: UNAVAILABLE_MESSAGE });
+  });
+});
+
+/**
+ * The file made read-only under a running server, by the operating system:
+ * `chattr +i` (immutable) is refused to root too, and — unlike chmod, which
+ * only affects later open() calls — the kernel refuses writes through file
+ * descriptors already open. SQLite's write then fails with SQLITE_IOERR_WRITE.
+ *
+ * Only the database and its -wal are made immutable, not the -shm: SQLite
+ * maps the -shm into memory and writes it as memory, and a store to an
+ * immutable mapped file kills the process with SIGBUS, which no JavaScript
+ * can catch (a fault of the platform, not one this app could answer).
+ *
+ * Needs CAP_LINUX_IMMUTABLE (root) and a file system with the attribute
+ * (ext4, xfs, btrfs); elsewhere the suite says so and is skipped.
+ */
+function canMakeImmutable(): boolean {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-chattr-'));
+  const probe = path.join(dir, 'probe');
+  try {
+    writeFileSync(probe, '');
+    execFileSync('chattr', ['+i', probe], { stdio: 'ignore' });
+    execFileSync('chattr', ['-i', probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const isImmutableAvailable = canMakeImmutable();
+const describeIfImmutable = isImmutableAvailable ? describe : describe.skip;
+if (!isImmutableAvailable) {
+  console.log('Skipping the chattr +i test: needs root (CAP_LINUX_IMMUTABLE) on ext4/xfs/btrfs.');
+}
+
+describeIfImmutable('the SQLite file made read-only while the server runs (chattr +i)', () => {
+  let dir: string;
+  let dbFile: string;
+  let server: RunningServer | undefined;
+  let immutable: string[] = [];
+
+  const setImmutable = (flag: '+i' | '-i', files: string[]) =>
+    execFileSync('chattr', [flag, ...files], { stdio: 'ignore' });
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-immutable-'));
+    dbFile = path.join(dir, 'gatehouse.db');
+  });
+  afterEach(async () => {
+    // Always undone: an immutable file cannot be deleted, not even by root.
+    if (immutable.length > 0) setImmutable('-i', immutable);
+    immutable = [];
+    await server?.kill();
+    server = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 with an error log line, keeps serving, writes nothing, and recovers when writable', async () => {
+    server = await startServer({
+      ...APP_ENV,
+      ...FAULT_TEST_ENV,
+      DATABASE_URL: `sqlite:${dbFile}`,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
+    const app = server.url;
+    const first = await signUpThroughForm(request.agent(app), 'before@example.com');
+    expect(first.status).toBe(303);
+
+    immutable = [dbFile, `${dbFile}-wal`];
+    setImmutable('+i', immutable);
+
+    const refused = await signUpThroughForm(request.agent(app), 'during@example.com');
+    expectUnavailablePage(refused);
+    const faultLines = server
+      .stdout()
+      .split('\n')
+      .filter((line) => line.includes('"database unavailable"'));
+    expect(faultLines).toHaveLength(1);
+    expect(JSON.parse(faultLines[0] ?? '{}')).toMatchObject({
+      level: 50,
+      path: '/signup',
+      dbError: { code: 'SQLITE_IOERR_WRITE' },
+    });
+    expect(server.stdout()).not.toContain(SIGNUP_PASSWORD);
+    // No crash: reading pages still answer, from the same process.
+    await request(app).get('/').expect(200);
+    expect(server.child.exitCode).toBeNull();
+
+    setImmutable('-i', immutable);
+    immutable = [];
+    // No partial write: the refused e-mail is free (a leftover user would give 409)...
+    const retried = await signUpThroughForm(request.agent(app), 'during@example.com');
+    expect(retried.status).toBe(303);
+    expect(logMessages(server.stdout()).filter((msg) => msg === 'database unavailable')).toEqual([
+      'database unavailable',
+    ]);
+    // ...and, read from the file itself, each sign-up wrote one user, session and event.
+    const reader = openDatabase({ kind: 'sqlite', filename: dbFile });
+    try {
+      const rows = await storedRows(reader.db, 'during@example.com');
+      expect(rows).toEqual({ hasUser: true, users: 2, sessions: 2, authEvents: 2 });
+    } finally {
+      await reader.close();
+    }
+  });
+});

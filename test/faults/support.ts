@@ -1,0 +1,83 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import type { Response } from 'supertest';
+import type { Db } from '../../src/db/database';
+import type { Logger } from '../../src/logger';
+import { fetchCsrfToken, type Agent } from '../helpers/browser';
+
+/** What every database-unavailable page says (src/http/error-handler.ts). */
+export const UNAVAILABLE_MESSAGE = "Gatehouse can't save or read data right now.";
+export const UNAVAILABLE_ADVICE = 'Please try again in a few minutes.';
+
+/** A password the sign-up policy accepts. */
+export const SIGNUP_PASSWORD = 'analytical engine notes';
+
+/** Test-only limits: many sign-ups from one IP, hashing cheap and never queued out. */
+export const FAULT_TEST_ENV = {
+  ARGON2_MEMORY_KIB: '1024',
+  ARGON2_TIME: '1',
+  RATE_LIMIT_SIGNUP_IP: '100000/1h',
+  HASH_QUEUE: '10000',
+  HASH_QUEUE_TIMEOUT_MS: '60000',
+};
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [key: string]: unknown;
+}
+
+/** A real pino logger whose lines the test can read (level 50 = error). */
+export function captureLogger(): { logger: Logger; lines: LogLine[]; text(): string } {
+  const raw: string[] = [];
+  const lines: LogLine[] = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        const text = chunk.toString('utf8');
+        raw.push(text);
+        lines.push(JSON.parse(text) as LogLine);
+        callback();
+      },
+    }),
+  );
+  return { logger, lines, text: () => raw.join('') };
+}
+
+/** The sign-up form filled in and posted, as a browser does (GET for the token, then POST). */
+export async function signUpThroughForm(browser: Agent, email: string, fullName = 'Ada Lovelace') {
+  const token = await fetchCsrfToken(browser, '/signup');
+  return browser.post('/signup').type('form').send({
+    _csrf: token,
+    email,
+    full_name: fullName,
+    password: SIGNUP_PASSWORD,
+    password_confirmation: SIGNUP_PASSWORD,
+  });
+}
+
+/** Every row a sign-up writes, counted, and whether this e-mail has a user. */
+export async function storedRows(db: Db, email: string) {
+  const count = async (table: 'users' | 'sessions' | 'auth_events') =>
+    (await db.selectFrom(table).select('id').execute()).length;
+  const user = await db.selectFrom('users').select('id').where('email', '=', email).execute();
+  return {
+    hasUser: user.length > 0,
+    users: await count('users'),
+    sessions: await count('sessions'),
+    authEvents: await count('auth_events'),
+  };
+}
+
+/** The clear 503 page: in the site layout, in words, with Retry-After, no internals. */
+export function expectUnavailablePage(res: Response): void {
+  expect(res.status).toBe(503);
+  expect(res.headers['content-type']).toMatch(/^text\/html/);
+  expect(res.headers['retry-after']).toBe('60');
+  expect(res.text).toContain('<h1>Temporarily unavailable</h1>');
+  expect(res.text).toContain(UNAVAILABLE_MESSAGE.replace("'", '&#x27;'));
+  expect(res.text).toContain(UNAVAILABLE_ADVICE);
+  expect(res.text).toContain('class="site-header"');
+  expect(res.text).not.toMatch(/SQLITE_|SqliteError|readonly database|disk is full|node_modules/);
+}
