@@ -1,5 +1,8 @@
+import type { ServerResponse } from 'node:http';
+import net from 'node:net';
 import { createRedisLimiterFactory } from './abuse/redis-limiter';
 import { createApp } from './app';
+import { createBackgroundTasks } from './background-tasks';
 import { createPasswordHasher } from './auth/password';
 import { systemClock } from './clock';
 import { readConfigOrExit } from './cli/read-config';
@@ -20,7 +23,16 @@ async function main(): Promise<void> {
     );
   }
 
-  const database = openDatabase(config.database);
+  if (config.mail.transport.kind === 'off') {
+    logger.warn(
+      'SMTP_URL is not set: password reset and account e-mails are off (set SMTP_URL, MAIL_FROM and PUBLIC_URL to turn them on)',
+    );
+  }
+
+  const database = openDatabase(config.database, {
+    onPoolError: (error) =>
+      logger.error({ err: error }, 'database connection lost: the pool will reconnect'),
+  });
   if (config.migrateOnStart) {
     for (const step of await migrateToLatest(database)) logger.info(`migration: ${step}`);
   }
@@ -44,12 +56,31 @@ async function main(): Promise<void> {
   hasher
     .dummyHash()
     .catch((error: unknown) => logger.warn({ err: error }, 'could not prepare the dummy hash'));
-  const app = createApp({ config, database, logger, hasher, limiterFactory: redis?.factory });
+  const background = createBackgroundTasks(logger);
+  const app = createApp({
+    config,
+    database,
+    logger,
+    hasher,
+    limiterFactory: redis?.factory,
+    background,
+  });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
     logger.info(`Gatehouse listening on http://${shownHost}:${port}`);
+  });
+
+  // Once shutdown begins, responses not yet started (and every later one) say
+  // Connection: close, so keep-alive clients stop reusing their connection and
+  // it can end cleanly instead of being reset at the deadline.
+  const inFlight = new Set<ServerResponse>();
+  let isClosing = false;
+  server.prependListener('request', (_req, res: ServerResponse) => {
+    if (isClosing) res.shouldKeepAlive = false;
+    inFlight.add(res);
+    res.on('finish', () => inFlight.delete(res)).on('close', () => inFlight.delete(res));
   });
 
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -69,15 +100,24 @@ async function main(): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     stopPurger();
-    // close() stops accepting and waits for in-flight requests; idle keep-alive
-    // connections would otherwise hold it open until they time out.
-    server.close(async () => {
+    // Stop accepting and wait for in-flight requests. net.Server's close, not
+    // http.Server's: the latter also destroys at once every connection it
+    // thinks idle, including one whose next request is already in the socket
+    // buffer, and that request would be reset instead of answered.
+    net.Server.prototype.close.call(server, async () => {
+      // Reset links and notices already accepted still go out.
+      await background.drain();
       await redis?.close();
       await database.close();
       logger.info('shut down cleanly');
       process.exit(0);
     });
-    server.closeIdleConnections();
+    isClosing = true;
+    for (const res of inFlight) if (!res.headersSent) res.shouldKeepAlive = false;
+    // Idle connections get a moment: a request already on its way is answered
+    // (with Connection: close) instead of being reset.
+    const idleCloser = setInterval(() => server.closeIdleConnections(), 500);
+    idleCloser.unref();
   };
   process.on('SIGTERM', () => shutDown('SIGTERM'));
   process.on('SIGINT', () => shutDown('SIGINT'));
