@@ -15,7 +15,11 @@ export function createBackgroundTasks(logger: Logger): BackgroundTasks {
   const pending = new Set<Promise<void>>();
   return {
     run(label, task) {
-      const running = task()
+      // Started on the next turn of the event loop, so the answer that queued
+      // it is written first: work for an existing account (a lookup, a row,
+      // the mail) must not lengthen the reply and tell that the account exists.
+      const running = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(task)
         .catch((error: unknown) => logger.error({ err: error, task: label }, `${label} failed`))
         .finally(() => pending.delete(running));
       pending.add(running);

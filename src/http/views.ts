@@ -66,7 +66,9 @@ function createCompiledEngine(hbs: ExpressHandlebars) {
   }
 
   return (filePath: string, context: object, callback: RenderCallback): void => {
-    if (templates.has(filePath) && partials) {
+    // All three, not the view alone: while the first request for a page is
+    // still loading the layout, a concurrent one must wait for it too.
+    if (templates.has(filePath) && templates.has(LAYOUT) && partials) {
       let html: string;
       try {
         html = render(filePath, context);
