@@ -173,7 +173,13 @@ describe('node dist/src/server.js', () => {
 
     const health = await httpRequest(server.port, { path: '/healthz' });
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toEqual({ status: 'ok', database: 'ok' });
+    expect(JSON.parse(health.body)).toEqual({ status: 'ok' });
+    const ready = await httpRequest(server.port, { path: '/readyz' });
+    expect(JSON.parse(ready.body)).toEqual({
+      status: 'ready',
+      database: 'ok',
+      migrations: 'current',
+    });
 
     server.child.kill('SIGTERM');
     expect(await exitWithin(server, 10_000)).toEqual({ code: 0, signal: null });
