@@ -32,6 +32,8 @@ export interface Config {
   port: number;
   host: string;
   database: DatabaseLocation;
+  /** Postgres connections per instance (pg pool size); unused on SQLite. */
+  databasePoolSize: number;
   jwtSecret: string;
   /** True when no JWT_SECRET was given and a per-process one was generated. */
   isJwtSecretGenerated: boolean;
@@ -115,6 +117,7 @@ const envSchema = z.object({
   PORT: z.preprocess(blankToUndefined, positiveInt(0, 65535).optional()),
   HOST: z.preprocess(blankToUndefined, z.string().trim().min(1).optional()),
   DATABASE_URL: z.preprocess(blankToUndefined, z.string().trim().optional()),
+  DATABASE_POOL_SIZE: z.preprocess(blankToUndefined, positiveInt(1, 1000).optional()),
   JWT_SECRET: z.preprocess(blankToUndefined, z.string().optional()),
   SESSION_MINUTES: z.preprocess(blankToUndefined, positiveInt(1, 60 * 24 * 30).optional()),
   SESSION_ABSOLUTE_HOURS: z.preprocess(blankToUndefined, positiveInt(1, 24 * 365).optional()),
@@ -255,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     // Development listens on loopback only; production (containers) on every interface.
     host: values.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
     database,
+    databasePoolSize: values.DATABASE_POOL_SIZE ?? 10,
     jwtSecret: secret ?? randomBytes(48).toString('base64'),
     isJwtSecretGenerated: secret === undefined,
     sessionMinutes: values.SESSION_MINUTES ?? 30,

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
   }
 
   const database = openDatabase(config.database, {
+    poolSize: config.databasePoolSize,
     onPoolError: (error) =>
       logger.error({ err: error }, 'database connection lost: the pool will reconnect'),
   });
