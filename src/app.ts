@@ -97,13 +97,10 @@ export function createApp(deps: AppDeps): Express {
   const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
   const background = deps.background ?? createBackgroundTasks(logger);
   const accountMail = accountMailFromConfig({ config, logger, clock, background });
+  // What the account services share: the database, hashing, time, sessions, mail, audit.
+  const accountDeps = { db, hasher, clock, auth, accountMail, audit };
   const accounts = createAccountsService({
-    db,
-    hasher,
-    clock,
-    auth,
-    accountMail,
-    audit,
+    ...accountDeps,
     signupThrottle: createActionThrottle('signup_ip', rateLimits.signupPerIp, limiterFactory),
     passwordChangeThrottle: createActionThrottle(
       'password_change_user',
@@ -113,12 +110,7 @@ export function createApp(deps: AppDeps): Express {
   });
   const policy = { minLength: config.passwordMinLength };
   const resets = createPasswordResetService({
-    db,
-    hasher,
-    clock,
-    auth,
-    accountMail,
-    audit,
+    ...accountDeps,
     background,
     tokenMinutes: config.resetTokenMinutes,
     perIpThrottle: createActionThrottle('reset_ip', rateLimits.resetPerIp, limiterFactory),
