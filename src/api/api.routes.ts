@@ -10,6 +10,9 @@ import { requestOrigin } from '../http/request-origin';
 import { readBearerToken } from './bearer-token';
 import { createApiCors } from './cors';
 
+/** The JSON API's paths: their errors are JSON whatever the Accept header says. */
+export const API_PATHS: readonly string[] = ['/token', '/users/me'];
+
 /** RFC 6749 §5.2 error answer. */
 function oauthError(res: Response, status: number, error: string, description?: string) {
   res.status(status).json(description ? { error, error_description: description } : { error });
@@ -27,7 +30,7 @@ export function createApiRouter(deps: {
   const router = Router();
   const cors = createApiCors(deps.corsOrigins);
   // router.all matches these exact paths (router.use would match /token/anything too).
-  router.all(['/token', '/users/me'], cors, (_req, res, next) => {
+  router.all([...API_PATHS], cors, (_req, res, next) => {
     // RFC 6749 §5.1: token answers must not be cached.
     res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
     next();

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { RateLimitUnavailableError, TooManyAttemptsError } from '../abuse/rate-limit';
 import { HashingBusyError } from '../auth/hashing-limiter';
 import { describeDatabaseFault, isDatabaseUnavailable } from '../db/database-errors';
+import { API_PATHS } from '../api/api.routes';
 import { HttpError, notFound } from '../errors';
 import type { Logger } from '../logger';
 import { isCsrfError } from './csrf';
@@ -110,9 +111,12 @@ export function createErrorHandler(deps: {
     res.status(answer.status);
     if (answer.retryAfterSeconds !== undefined)
       res.set('Retry-After', String(answer.retryAfterSeconds));
+    const json = () => res.json({ error: answer.code, message: answer.message });
+    // An API client gets JSON even when it sends no Accept header (curl, SDKs).
+    if (API_PATHS.includes(req.path)) return json();
     res.format({
       html: () => res.render('errors/error', { ...answer, stack }),
-      json: () => res.json({ error: answer.code, message: answer.message }),
+      json,
       default: () => res.type('text/plain').send(`${answer.title}: ${answer.message}`),
     });
   };

@@ -2,12 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
 import request from 'supertest';
 import { createApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import type { Database, DatabaseHandle } from '../../src/db/database';
+import type { DatabaseHandle } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { extractCsrfToken, newBrowser } from '../helpers/browser';
@@ -15,6 +13,7 @@ import { logMessages, startServer, type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
   expectUnavailablePage,
+  openReadOnly,
   FAULT_TEST_ENV,
   signUpThroughForm,
   SIGNUP_PASSWORD,
@@ -28,23 +27,6 @@ const SECRET = 'a-forty-character-secret-0123456789abcde';
 
 /** Production settings (no stack traces), over plain HTTP for the test client. */
 const APP_ENV = { NODE_ENV: 'production', COOKIE_SECURE: 'false', JWT_SECRET: SECRET };
-
-/**
- * The file opened the way SQLite opens a file it may not write.
- *
- * Why not chmod 0444: the tests run as root, and root ignores file
- * permissions, so the app would go on writing. Run as an ordinary user, a
- * 0444 file makes SQLite fall back to a read-only open and every write fails
- * with SQLITE_READONLY ("attempt to write a readonly database"); better-sqlite3's
- * `readonly: true` is that same read-only open, asked for explicitly, so the
- * app meets the same genuine SQLite error on its first write, as root too.
- */
-function openReadOnly(filename: string): DatabaseHandle {
-  const sqlite = new SqliteDatabase(filename, { readonly: true, fileMustExist: true });
-  sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
-}
 
 describe('a read-only SQLite file (in-process app, genuine SQLITE_READONLY)', () => {
   let dir: string;

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import pino from 'pino';
 import type { Response } from 'supertest';
-import type { Db } from '../../src/db/database';
+import type { Database, DatabaseHandle, Db } from '../../src/db/database';
 import type { Logger } from '../../src/logger';
 import { fetchCsrfToken, type Agent } from '../helpers/browser';
 
@@ -80,4 +82,21 @@ export function expectUnavailablePage(res: Response): void {
   expect(res.text).toContain(UNAVAILABLE_ADVICE);
   expect(res.text).toContain('class="site-header"');
   expect(res.text).not.toMatch(/SQLITE_|SqliteError|readonly database|disk is full|node_modules/);
+}
+
+/**
+ * The file opened the way SQLite opens a file it may not write.
+ *
+ * Why not chmod 0444: the tests run as root, and root ignores file
+ * permissions, so the app would go on writing. Run as an ordinary user, a
+ * 0444 file makes SQLite fall back to a read-only open and every write fails
+ * with SQLITE_READONLY ("attempt to write a readonly database"); better-sqlite3's
+ * `readonly: true` is that same read-only open, asked for explicitly, so the
+ * app meets the same genuine SQLite error on its first write, as root too.
+ */
+export function openReadOnly(filename: string): DatabaseHandle {
+  const sqlite = new SqliteDatabase(filename, { readonly: true, fileMustExist: true });
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
 }
