@@ -35,4 +35,10 @@ EXPOSE 3000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=15s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Migrations run at start (MIGRATE_ON_START defaults to true). JWT_SECRET must be given.
-CMD ["node", "dist/src/server.js"]
+# Small V8 heaps (flags here, not NODE_OPTIONS, so the CLIs keep the defaults):
+# by default the young generation grows to 3 x 16 MiB and the old space far past
+# its ~30 MiB live set before V8 collects, which took the server to ~180 MiB under
+# load; with these it peaks near 100 MiB at the same or better throughput (the
+# young generation fits in cache). Raise --max-old-space-size if the live heap
+# ever nears it: past it the process aborts.
+CMD ["node", "--max-semi-space-size=1", "--max-old-space-size=64", "dist/src/server.js"]
