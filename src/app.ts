@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import { createActionThrottle } from './abuse/action-throttle';
 import { createLoginThrottle } from './abuse/login-throttle';
 import { memoryLimiterFactory, type LimiterFactory } from './abuse/rate-limit';
@@ -26,6 +24,7 @@ import { createCurrentUser } from './http/current-user';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { createFlash } from './http/flash';
 import { keepCookiesPlain } from './http/plain-cookies';
+import { createRequestLog } from './http/request-log';
 import { createSecurityHeaders } from './http/security-headers';
 import { createSessionCookie } from './http/session-cookie';
 import { configureViews } from './http/views';
@@ -51,17 +50,6 @@ export interface AppDeps {
 
 /** Form posts are a handful of short fields; anything bigger is refused (413). */
 const FORM_BODY_LIMIT = '10kb';
-
-/**
- * The path as logged: no query string, and no reset token (a log reader must
- * not be able to use someone's reset link).
- */
-export function redactUrl(url: string): string {
-  return (url.split('?')[0] ?? '').replace(
-    /^\/password\/reset\/[^/]+/,
-    '/password/reset/[redacted]',
-  );
-}
 
 /** Builds the whole app without I/O: no listening, no timers, no environment. */
 export function createApp(deps: AppDeps): Express {
@@ -129,29 +117,7 @@ export function createApp(deps: AppDeps): Express {
   // Without a way to send mail (production without SMTP_URL) there is no reset.
   app.locals.isPasswordResetOn = accountMail.isEnabled;
 
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (_req, res) => {
-        const id = randomUUID();
-        res.setHeader('X-Request-Id', id);
-        return id;
-      },
-      serializers: {
-        req: (req: { id: unknown; method: unknown; url: unknown }) => ({
-          id: req.id,
-          method: req.method,
-          url: typeof req.url === 'string' ? redactUrl(req.url) : req.url,
-        }),
-        res: (res: { statusCode: unknown }) => ({ statusCode: res.statusCode }),
-      },
-      // Who made the request, when known: the id only, never a token or cookie.
-      customProps: (_req, res) => {
-        const userId = (res as express.Response).locals?.user?.id;
-        return userId === undefined ? {} : { userId };
-      },
-    }),
-  );
+  app.use(createRequestLog(logger));
   app.use(createSecurityHeaders(config));
   // Static files only under their own paths, so dynamic pages never cost a
   // file-system lookup first.

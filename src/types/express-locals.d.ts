@@ -3,6 +3,10 @@ import type { User } from '../users/user';
 
 declare global {
   namespace Express {
+    interface Request {
+      /** This request's id, also sent as X-Request-Id (set by the request log). */
+      id?: string;
+    }
     interface Locals {
       /** The signed-in user, set by optionalUser / requireUser. */
       user?: User;

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { createApp, redactUrl } from '../../src/app';
+import { createApp } from '../../src/app';
+import { redactUrl } from '../../src/http/redact-url';
 import { REDACTED_PATHS } from '../../src/logger';
 import { newBrowser } from '../helpers/browser';
 import { createResetWorld, mailedResetToken, resetWith, type ResetWorld } from './reset-support';
