@@ -14,8 +14,9 @@ import {
   listUserSessions,
   type SessionListing,
 } from '../sessions/sessions.repository';
-import { normalizeEmail, type User } from '../users/user';
-import { insertUser, recordLogin } from '../users/users.repository';
+import type { User } from '../users/user';
+import { recordLogin } from '../users/users.repository';
+import { insertNewUser } from '../users/users.service';
 import { replacePassword } from './replace-password';
 
 export interface AccountsDeps {
@@ -51,12 +52,7 @@ export function createAccountsService(deps: AccountsDeps) {
     // without its session and event.
     const { user, issued } = await db.transaction().execute(async (trx) => {
       const now = clock.now();
-      const user = await insertUser(trx, {
-        email: normalizeEmail(input.email),
-        fullName: input.fullName.trim(),
-        passwordHash,
-        now,
-      });
+      const user = await insertNewUser(trx, input, passwordHash, now);
       // Signing up logs the person in: it counts as their first login.
       await recordLogin(trx, user.id, now);
       await record(user.id, 'signed_up', origin, trx);

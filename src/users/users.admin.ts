@@ -10,7 +10,7 @@ import type { AccountMail } from '../mail/account-mail';
 import { deleteUserSessions } from '../sessions/sessions.repository';
 import { normalizeEmail, type User } from './user';
 import { findUserWithHashByEmail, listUsers, setUserActive } from './users.repository';
-import { registerUser, UnknownUserError } from './users.service';
+import { insertNewUser, UnknownUserError } from './users.service';
 
 export class PasswordPolicyError extends Error {
   constructor(message: string) {
@@ -50,8 +50,13 @@ export function createUserAdmin(deps: {
   return {
     async addUser(input: { email: string; fullName: string; password: string }): Promise<User> {
       checkPolicy(input.password, input.email);
-      const user = await registerUser(deps, input);
-      await record(user.id, 'signed_up');
+      const passwordHash = await deps.hasher.hash(input.password);
+      // The user and its audit row commit together, as at sign-up.
+      const user = await db.transaction().execute(async (trx) => {
+        const created = await insertNewUser(trx, input, passwordHash, clock.now());
+        await record(created.id, 'signed_up', trx);
+        return created;
+      });
       deps.accountMail.signedUp(user, origin);
       return user;
     },
