@@ -36,6 +36,19 @@ export function createAccountMail(deps: {
     login: `${publicUrl}/login`,
   };
 
+  /** Renders and sends one message; every message greets the person and carries the links. */
+  function send(
+    template: MailTemplateName,
+    to: User,
+    subject: string,
+    context: Record<string, unknown>,
+    printedLinks: readonly string[] = [],
+  ): Promise<void> {
+    const bodies = render(template, { name: to.fullName, ...links, ...context });
+    return mailer.send({ to: to.email, subject, ...bodies, links: printedLinks });
+  }
+
+  /** A notice: rendered and sent after the answer, never delaying or failing it. */
   function queue(
     template: MailTemplateName,
     to: User,
@@ -43,10 +56,7 @@ export function createAccountMail(deps: {
     context: Record<string, unknown>,
   ): void {
     if (!mailer.isEnabled) return;
-    const bodies = render(template, { name: to.fullName, ...links, ...context });
-    background.run(`mail (${template})`, () =>
-      mailer.send({ to: to.email, subject, ...bodies, links: [] }),
-    );
+    background.run(`mail (${template})`, () => send(template, to, subject, context));
   }
 
   /** Facts every security notice carries: when, and from where. */
@@ -61,13 +71,9 @@ export function createAccountMail(deps: {
     /** Sent now (the caller is already in the background): the link must not wait in a queue. */
     sendPasswordReset(to: User, token: string, minutes: number): Promise<void> {
       const resetUrl = `${publicUrl}/password/reset/${token}`;
-      const bodies = render('password-reset', { name: to.fullName, ...links, resetUrl, minutes });
-      return mailer.send({
-        to: to.email,
-        subject: 'Reset your Gatehouse password',
-        ...bodies,
-        links: [resetUrl],
-      });
+      return send('password-reset', to, 'Reset your Gatehouse password', { resetUrl, minutes }, [
+        resetUrl,
+      ]);
     },
 
     passwordChanged(to: User, origin: RequestOrigin): void {
