@@ -10,6 +10,7 @@ import type { DatabaseHandle, Db } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { newBrowser } from '../helpers/browser';
+import { describeIfCapable } from '../helpers/services';
 import { startServer, type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
@@ -176,11 +177,10 @@ function canMountTmpfs(): boolean {
   }
 }
 
-const isMountAvailable = canMountTmpfs();
-const describeIfMount = isMountAvailable ? describe : describe.skip;
-if (!isMountAvailable) {
-  console.log('Skipping the full tmpfs test: mounting needs CAP_SYS_ADMIN here.');
-}
+const describeIfMount = describeIfCapable(
+  canMountTmpfs(),
+  'the full tmpfs test: mounting needs CAP_SYS_ADMIN here.',
+);
 
 describeIfMount('a full file system under a running server (tmpfs, ENOSPC)', () => {
   let dir: string;

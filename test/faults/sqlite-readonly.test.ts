@@ -9,6 +9,7 @@ import type { DatabaseHandle } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { extractCsrfToken, newBrowser } from '../helpers/browser';
+import { describeIfCapable } from '../helpers/services';
 import { logMessages, startServer, type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
@@ -134,11 +135,10 @@ function canMakeImmutable(): boolean {
   }
 }
 
-const isImmutableAvailable = canMakeImmutable();
-const describeIfImmutable = isImmutableAvailable ? describe : describe.skip;
-if (!isImmutableAvailable) {
-  console.log('Skipping the chattr +i test: needs root (CAP_LINUX_IMMUTABLE) on ext4/xfs/btrfs.');
-}
+const describeIfImmutable = describeIfCapable(
+  canMakeImmutable(),
+  'the chattr +i test needs root (CAP_LINUX_IMMUTABLE) on ext4/xfs/btrfs.',
+);
 
 describeIfImmutable('the SQLite file made read-only while the server runs (chattr +i)', () => {
   let dir: string;

@@ -25,3 +25,13 @@ export function describeWithService(name: string, host: string, port: number): j
   console.log(`Skipping the ${name} tests: nothing listens on ${host}:${port}.`);
   return describe.skip;
 }
+
+/**
+ * describe, when this machine can do what the suite needs (root for a mount,
+ * a terminal tool); otherwise skipped with one printed line saying why.
+ */
+export function describeIfCapable(isCapable: boolean, skipReason: string): jest.Describe {
+  if (isCapable) return describe;
+  console.log(`Skipping: ${skipReason}`);
+  return describe.skip;
+}
