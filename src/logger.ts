@@ -1,5 +1,4 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import type { Config } from './config';
 
 export type { Logger };
@@ -35,6 +34,9 @@ export function createLogger(
   };
   const isTerminal = options.isTerminal ?? process.stdout.isTTY === true;
   if (config.nodeEnv === 'development' && isTerminal && config.logLevel !== 'silent') {
+    // Loaded only for a developer's terminal: production never needs it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pretty = require('pino-pretty') as typeof import('pino-pretty');
     return pino(
       pinoOptions,
       pretty({

@@ -7,41 +7,45 @@ import { redactUrl } from './redact-url';
 /**
  * One log line per request, when it ends: its id (also sent as X-Request-Id),
  * method, path (never the query), status, time taken and, once known, the
- * user's id: never a token or a cookie. The line is what pino-http wrote, but
- * built as one plain object: pino-http made two or three child loggers per
- * request (each serialising its bindings), about a tenth of a page's CPU.
+ * user's id: never a token or a cookie.
+ *
+ * Built for a line on every request: one plain object (pino-http made two or
+ * three child loggers per request), one 'close' listener (emitted once a
+ * response has finished or its connection has gone), and a child logger
+ * without the redaction pass. The line holds only the fields named above, so
+ * redaction could never find anything in it, and it tripled the cost of
+ * writing the line.
  */
 export function createRequestLog(logger: Logger): RequestHandler {
+  const requestLogger = logger.child({}, { redact: [] });
+
   return (req, res, next) => {
     const id = randomUUID();
     req.id = id;
     res.setHeader('X-Request-Id', id);
     const startedAt = Date.now();
-    const request = { id, method: req.method, url: redactUrl(req.url) };
+    const url = redactUrl(req.url);
+    let failure: Error | undefined;
 
-    const onDone = (error?: unknown) => {
-      res.off('finish', onDone);
-      res.off('close', onDone);
-      res.off('error', onDone);
+    res.once('error', (error: Error) => {
+      failure = error;
+    });
+    res.once('close', () => {
       const userId = res.locals.user?.id;
       const line = {
-        req: request,
+        req: { id, method: req.method, url },
         ...(userId === undefined ? {} : { userId }),
         res: { statusCode: res.headersSent ? res.statusCode : null },
         responseTime: Date.now() - startedAt,
       };
-      if (error instanceof Error || res.statusCode >= 500) {
-        const err =
-          error instanceof Error ? error : new Error(`failed with status code ${res.statusCode}`);
-        logger.info({ ...line, err: pino.stdSerializers.err(err) }, 'request errored');
+      if (failure || res.statusCode >= 500) {
+        const err = failure ?? new Error(`failed with status code ${res.statusCode}`);
+        requestLogger.info({ ...line, err: pino.stdSerializers.err(err) }, 'request errored');
         return;
       }
-      const isComplete = !req.readableAborted && res.writableEnded;
-      logger.info(line, isComplete ? 'request completed' : 'request aborted');
-    };
-    res.on('finish', onDone);
-    res.on('close', onDone);
-    res.on('error', onDone);
+      const isComplete = !req.readableAborted && res.writableFinished;
+      requestLogger.info(line, isComplete ? 'request completed' : 'request aborted');
+    });
     next();
   };
 }

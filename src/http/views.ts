@@ -3,16 +3,10 @@ import { create, type ExpressHandlebars } from 'express-handlebars';
 import type { Express } from 'express';
 import type { HelperDelegate, TemplateDelegate } from 'handlebars';
 import { viewsDir } from '../paths';
-
-const dateTimeFormat = new Intl.DateTimeFormat('en-GB', {
-  dateStyle: 'medium',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-});
+import { formatShortUtc } from '../text/utc-date';
 
 const helpers: Record<string, HelperDelegate> = {
-  formatDate: (value: unknown) =>
-    value instanceof Date ? `${dateTimeFormat.format(value)} UTC` : 'never',
+  formatDate: (value: unknown) => (value instanceof Date ? formatShortUtc(value) : 'never'),
   isoDate: (value: unknown) => (value instanceof Date ? value.toISOString() : ''),
   eq: (a: unknown, b: unknown) => a === b,
   // Handlebars passes its options object last; join only the real arguments.

@@ -3,15 +3,10 @@ import type { Clock } from '../clock';
 import type { Config } from '../config';
 import type { RequestOrigin } from '../events/auth-event';
 import type { Logger } from '../logger';
+import { formatLongUtc } from '../text/utc-date';
 import type { User } from '../users/user';
 import { createMailTemplates, type MailTemplateName, type RenderMail } from './mail-templates';
 import { createMailer, type Mailer } from './mailer';
-
-const whenFormat = new Intl.DateTimeFormat('en-GB', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'UTC',
-});
 
 /** Where a change came from, in words a person reads in an e-mail. */
 function describeOrigin(origin: RequestOrigin): string {
@@ -61,7 +56,7 @@ export function createAccountMail(deps: {
 
   /** Facts every security notice carries: when, and from where. */
   const notice = (origin: RequestOrigin) => ({
-    when: `${whenFormat.format(clock.now())} UTC`,
+    when: formatLongUtc(clock.now()),
     from: describeOrigin(origin),
   });
 

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer from 'nodemailer';
 import type { MailConfig } from '../config';
 import type { Logger } from '../logger';
 
@@ -34,6 +33,10 @@ export function createMailer(config: MailConfig, logger: Logger): Mailer {
       send: () => Promise.reject(new Error('mail is off: SMTP_URL is not set')),
     };
   }
+  // Loaded only when mail is on: a production instance without SMTP_URL
+  // does not carry nodemailer's ~2 MiB.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodemailer = require('nodemailer') as typeof import('nodemailer');
   if (transport.kind === 'smtp') {
     const smtp = nodemailer.createTransport({ url: transport.url, ...SMTP_TIMEOUTS });
     return {

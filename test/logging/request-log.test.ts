@@ -1,3 +1,4 @@
+import net, { type AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import express from 'express';
 import pino from 'pino';
@@ -21,6 +22,9 @@ function appWithLog() {
   app.get('/mine', (_req, res) => {
     res.locals.user = { id: 42 } as NonNullable<typeof res.locals.user>;
     res.send('yours');
+  });
+  app.get('/never-answers', () => {
+    // Leaves the request open until the client gives up.
   });
   app.get('/broken', (_req, res) => {
     res.status(500).send('sorry');
@@ -65,6 +69,25 @@ describe('the request log', () => {
       res: { statusCode: 500 },
       err: { message: 'failed with status code 500' },
       msg: 'request errored',
+    });
+  });
+
+  it('writes one line for a request the client gave up on, marked aborted', async () => {
+    const { app, lines } = appWithLog();
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as AddressInfo;
+    const socket = net.connect(port, '127.0.0.1');
+    socket.write('GET /never-answers HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => server.close(resolve));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      req: { method: 'GET', url: '/never-answers' },
+      res: { statusCode: null },
+      msg: 'request aborted',
     });
   });
 });
