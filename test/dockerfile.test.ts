@@ -39,6 +39,12 @@ describe('the Dockerfile', () => {
     }
   });
 
+  it('keeps argon2 memory in one malloc arena, as the benchmark measured it', () => {
+    expect(finalStage.join('\n')).toMatch(/MALLOC_ARENA_MAX=1/);
+    const benchTarget = readFileSync(path.join(__dirname, '..', 'bench', 'gatehouse.env'), 'utf8');
+    expect(benchTarget).toMatch(/MALLOC_ARENA_MAX=1/);
+  });
+
   it('checks its health on /healthz', () => {
     expect(finalStage.join('\n')).toMatch(/HEALTHCHECK .*\/healthz/);
   });
