@@ -134,12 +134,13 @@ export function createApp(deps: AppDeps): Express {
     res.set('Cache-Control', 'no-store');
     next();
   });
-  app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
   app.use(cookieParser(), keepCookiesPlain);
   app.use(flash.read);
   // Home and private pages hold no form and change nothing: they come before
-  // CSRF, which would otherwise mint a secret cookie on every page view.
+  // CSRF, which would otherwise mint a secret cookie on every page view, and
+  // before the form parser, which they do not need.
   app.use(createPagesRouter({ currentUser }));
+  app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
   // Bearer-token routes come before CSRF: they read no cookie.
   app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins }));
   app.use(csrf.middleware);
