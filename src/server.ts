@@ -10,7 +10,7 @@ import { migrateToLatest } from './db/migrate';
 import { openDatabase } from './db/open-database';
 import { createLogger } from './logger';
 import { startSessionPurger } from './sessions/session-purger';
-import { countUsers } from './users/users.repository';
+import { hasAnyUser } from './users/users.repository';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   if (config.migrateOnStart) {
     for (const step of await migrateToLatest(database)) logger.info(`migration: ${step}`);
   }
-  if ((await countUsers(database.db)) === 0) {
+  if (!(await hasAnyUser(database.db))) {
     logger.info(
       'No users yet: run `npm run db:seed` to add the development users, or `npm run db:seed -- users.json`',
     );
