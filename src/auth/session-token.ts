@@ -23,7 +23,7 @@ const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;
 /**
  * How many verified tokens are remembered. A browser sends the same cookie on
  * every request until the session rolls, so the HMAC, the JSON parsing and the
- * claim checks (a fifth of a private page's CPU) need doing once per token,
+ * claim checks (7 % of a private page's CPU) need doing once per token,
  * not once per request. Only genuine tokens enter; expiry is checked on every
  * use; the session row is still read on every request, so revocation is as
  * immediate as before. About 1 KiB per entry.

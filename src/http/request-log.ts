@@ -27,8 +27,9 @@ export function createRequestLog(logger: Logger): RequestHandler {
     const url = redactUrl(req.url);
     let failure: Error | undefined;
 
-    res.once('error', (error: Error) => {
-      failure = error;
+    // Kept, not once: a second 'error' with no listener would crash the process.
+    res.on('error', (error: Error) => {
+      failure ??= error;
     });
     res.once('close', () => {
       const userId = res.locals.user?.id;

@@ -22,27 +22,16 @@ const SIGNUP_PASSWORD = 'sign up passphrase that is long';
 /** supertest connects over loopback; Node may show it as an IPv4-mapped IPv6 address. */
 const LOOPBACK = /^(?:::ffff:)?127\.0\.0\.1$/;
 
-const MONTHS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
+/** en-GB's own long UTC format: independent of how the app writes dates. */
+const longUtc = new Intl.DateTimeFormat('en-GB', {
+  dateStyle: 'long',
+  timeStyle: 'short',
+  timeZone: 'UTC',
+});
 
-/** "4 July 2031 at 09:05 UTC": the moment a notice describes, written out by hand. */
+/** "4 July 2031 at 09:05 UTC": the moment a notice describes. */
 function expectedWhen(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()} at ${pad(
-    date.getUTCHours(),
-  )}:${pad(date.getUTCMinutes())} UTC`;
+  return `${longUtc.format(date)} UTC`;
 }
 
 /** A message's plain-text body with runs of white space (line wrapping) made one space. */
