@@ -136,8 +136,12 @@ async function main(): Promise<number> {
     }
     const resetUnknown: number[] = [];
     const resetKnown: number[] = [];
+    // One address of each kind, every round: the per-address throttle makes a
+    // counter the first time it sees an address, so fifty fresh unknown
+    // addresses against one known address timed that, not the lookup
+    // (ratio 1.05–1.13 instead of ~1.0).
     for (let round = 0; round < ROUNDS; round += 1) {
-      resetUnknown.push(await timeResetRequest(base, `nobody${round}@example.com`));
+      resetUnknown.push(await timeResetRequest(base, 'nobody@example.com'));
       resetKnown.push(await timeResetRequest(base, 'known@example.com'));
     }
     console.log(
