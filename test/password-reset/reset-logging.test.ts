@@ -6,6 +6,26 @@ import { REDACTED_PATHS } from '../../src/logger';
 import { newBrowser } from '../helpers/browser';
 import { createResetWorld, mailedResetToken, resetWith, type ResetWorld } from './reset-support';
 
+/** The app with a redacting logger (as in production) writing to a string. */
+function appWithCapturedLog(world: ResetWorld) {
+  let output = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      output += chunk.toString('utf8');
+      done();
+    },
+  });
+  const logger = pino({ level: 'trace', redact: REDACTED_PATHS }, sink);
+  const app = createApp({
+    config: world.t.config,
+    database: world.t.database,
+    clock: world.t.clock,
+    logger,
+    background: world.t.background,
+  });
+  return { app, output: () => output };
+}
+
 describe('request logs around password reset', () => {
   let world: ResetWorld;
   afterEach(() => world.close());
@@ -15,26 +35,25 @@ describe('request logs around password reset', () => {
     await world.t.createUser({ email: 'ada@example.com' });
     const token = await mailedResetToken(world, 'ada@example.com');
 
-    let output = '';
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        output += chunk.toString('utf8');
-        done();
-      },
-    });
-    const logger = pino({ level: 'trace', redact: REDACTED_PATHS }, sink);
-    const app = createApp({
-      config: world.t.config,
-      database: world.t.database,
-      clock: world.t.clock,
-      logger,
-      background: world.t.background,
-    });
+    const { app, output } = appWithCapturedLog(world);
     const res = await resetWith(newBrowser(app), token);
     expect(res.status).toBe(303);
 
-    expect(output).toContain('/password/reset/[redacted]');
-    expect(output).not.toContain(token);
+    expect(output()).toContain('/password/reset/[redacted]');
+    expect(output()).not.toContain(token);
+  });
+
+  it('never contain the token when the link is typed in another case, which Express still routes', async () => {
+    world = await createResetWorld();
+    await world.t.createUser({ email: 'ada@example.com' });
+    const token = await mailedResetToken(world, 'ada@example.com');
+
+    const { app, output } = appWithCapturedLog(world);
+    const res = await newBrowser(app).get(`/PASSWORD/RESET/${token}`);
+    expect(res.status).toBe(303);
+
+    expect(output()).toContain('/PASSWORD/RESET/[redacted]');
+    expect(output()).not.toContain(token);
   });
 });
 
@@ -42,6 +61,8 @@ describe('redactUrl', () => {
   it.each([
     ['/password/reset/abc123', '/password/reset/[redacted]'],
     ['/password/reset/abc123?x=1', '/password/reset/[redacted]'],
+    ['/PASSWORD/Reset/abc123', '/PASSWORD/Reset/[redacted]'],
+    ['/password/reset/abc123/', '/password/reset/[redacted]/'],
     ['/password/reset', '/password/reset'],
     ['/private?next=/x', '/private'],
   ])('logs %s as %s', (url, logged) => {
