@@ -36,14 +36,18 @@ export function createSessionTokens(secret: string, clock: Clock): SessionTokens
   // on every call, which costs ~50x more per request.
   const key: KeyObject = createSecretKey(Buffer.from(secret, 'utf8'));
   const nowSeconds = () => Math.floor(clock.now().getTime() / 1000);
-  const verified = new Map<string, Readonly<SessionClaims>>();
+  // Each token's expiry is kept as a number beside its claims: a caller that
+  // changed the returned Date could not stretch the token's life. Map order
+  // is use order (an entry is moved to the end on each hit), so the least
+  // recently used token is the one forgotten.
+  const verified = new Map<string, { claims: Readonly<SessionClaims>; exp: number }>();
 
   function remember(token: string, claims: Readonly<SessionClaims>): void {
     if (verified.size >= VERIFIED_TOKENS_KEPT) {
-      const oldest = verified.keys().next().value;
-      if (oldest !== undefined) verified.delete(oldest);
+      const leastRecent = verified.keys().next().value;
+      if (leastRecent !== undefined) verified.delete(leastRecent);
     }
-    verified.set(token, claims);
+    verified.set(token, { claims, exp: claims.expiresAt.getTime() / 1000 });
   }
 
   return {
@@ -60,8 +64,11 @@ export function createSessionTokens(secret: string, clock: Clock): SessionTokens
       if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
       const known = verified.get(token);
       if (known) {
+        verified.delete(token);
         // The same rule as jsonwebtoken's: expired once now reaches exp.
-        return nowSeconds() < known.expiresAt.getTime() / 1000 ? known : null;
+        if (nowSeconds() >= known.exp) return null;
+        verified.set(token, known);
+        return known.claims;
       }
       let payload: string | jwt.JwtPayload;
       try {

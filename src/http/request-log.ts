@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import pino from 'pino';
 import type { Logger } from '../logger';
 import { redactUrl } from './redact-url';
 
@@ -40,8 +39,13 @@ export function createRequestLog(logger: Logger): RequestHandler {
         responseTime: Date.now() - startedAt,
       };
       if (failure || res.statusCode >= 500) {
-        const err = failure ?? new Error(`failed with status code ${res.statusCode}`);
-        requestLogger.info({ ...line, err: pino.stdSerializers.err(err) }, 'request errored');
+        const error = failure ?? new Error(`failed with status code ${res.statusCode}`);
+        // A bare copy: with no redaction pass, the error's own properties
+        // (which could hold anything) must not reach the line.
+        const err = new Error(error.message);
+        err.name = error.name;
+        err.stack = error.stack;
+        requestLogger.info({ ...line, err }, 'request errored');
         return;
       }
       const isComplete = !req.readableAborted && res.writableFinished;

@@ -37,6 +37,14 @@ describe('session tokens', () => {
     expect(tokens.verify(token)).toBeNull();
   });
 
+  it('cannot be kept alive by changing the expiry a caller was given', () => {
+    const { clock, tokens, token } = tokensAt();
+    const claims = tokens.verify(token);
+    claims?.expiresAt.setTime(Date.UTC(2099, 0, 1));
+    clock.advanceMinutes(30);
+    expect(tokens.verify(token)).toBeNull();
+  });
+
   it('refuse a token that was never verified once it has expired', () => {
     const { clock, tokens, token } = tokensAt();
     clock.advanceMinutes(30);

@@ -26,6 +26,11 @@ function appWithLog() {
   app.get('/never-answers', () => {
     // Leaves the request open until the client gives up.
   });
+  app.get('/fails-midway', (_req, res) => {
+    const failure = Object.assign(new Error('the connection failed'), { token: 'tok-secret' });
+    res.emit('error', failure);
+    res.status(500).send('sorry');
+  });
   app.get('/broken', (_req, res) => {
     res.status(500).send('sorry');
   });
@@ -72,16 +77,32 @@ describe('the request log', () => {
     });
   });
 
+  it('logs an error the response emitted by name and message only, never its other fields', async () => {
+    const { app, lines } = appWithLog();
+    await request(app).get('/fails-midway').expect(500);
+    await settle();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      res: { statusCode: 500 },
+      err: { type: 'Error', message: 'the connection failed' },
+      msg: 'request errored',
+    });
+    expect(JSON.stringify(lines[0])).not.toContain('tok-secret');
+  });
+
   it('writes one line for a request the client gave up on, marked aborted', async () => {
     const { app, lines } = appWithLog();
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
+    const arrived = new Promise((resolve) => server.once('request', resolve));
     const socket = net.connect(port, '127.0.0.1');
     socket.write('GET /never-answers HTTP/1.1\r\nHost: localhost\r\n\r\n');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await arrived;
     socket.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (let waited = 0; lines.length === 0 && waited < 5000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     await new Promise((resolve) => server.close(resolve));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
