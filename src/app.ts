@@ -5,7 +5,7 @@ import { createActionThrottle } from './abuse/action-throttle';
 import { createLoginThrottle } from './abuse/login-throttle';
 import { memoryLimiterFactory, type LimiterFactory } from './abuse/rate-limit';
 import { createAccountRouter } from './accounts/account.routes';
-import { createAccountsService } from './accounts/accounts.service';
+import { createAccountsService, type AccountServiceDeps } from './accounts/accounts.service';
 import { createSignupRouter } from './accounts/signup.routes';
 import { createApiRouter } from './api/api.routes';
 import { createAuthRouter } from './auth/auth.routes';
@@ -86,7 +86,7 @@ export function createApp(deps: AppDeps): Express {
   const background = deps.background ?? createBackgroundTasks(logger);
   const accountMail = accountMailFromConfig({ config, logger, clock, background });
   // What the account services share: the database, hashing, time, sessions, mail, audit.
-  const accountDeps = { db, hasher, clock, auth, accountMail, audit };
+  const accountDeps: AccountServiceDeps = { db, hasher, clock, auth, accountMail, audit };
   const accounts = createAccountsService({
     ...accountDeps,
     signupThrottle: createActionThrottle('signup_ip', rateLimits.signupPerIp, limiterFactory),

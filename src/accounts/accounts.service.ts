@@ -19,13 +19,17 @@ import { recordLogin } from '../users/users.repository';
 import { insertNewUser } from '../users/users.service';
 import { replacePassword } from './replace-password';
 
-export interface AccountsDeps {
+/** What every service that changes an account needs (this one and password reset). */
+export interface AccountServiceDeps {
   db: Db;
   hasher: PasswordHasher;
   clock: Clock;
   auth: AuthService;
   accountMail: AccountMail;
   audit: AuditLog;
+}
+
+export interface AccountsDeps extends AccountServiceDeps {
   signupThrottle: ActionThrottle;
   passwordChangeThrottle: ActionThrottle;
 }

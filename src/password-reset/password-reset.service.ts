@@ -1,13 +1,9 @@
 import type { ActionThrottle } from '../abuse/action-throttle';
+import type { AccountServiceDeps } from '../accounts/accounts.service';
 import { replacePassword } from '../accounts/replace-password';
-import type { AuthService, IssuedToken } from '../auth/auth.service';
-import type { PasswordHasher } from '../auth/password';
+import type { IssuedToken } from '../auth/auth.service';
 import type { BackgroundTasks } from '../background-tasks';
-import type { Clock } from '../clock';
-import type { Db } from '../db/database';
-import type { AuditLog } from '../events/audit-log';
 import type { RequestOrigin } from '../events/auth-event';
-import type { AccountMail } from '../mail/account-mail';
 import { normalizeEmail, type User } from '../users/user';
 import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
 import {
@@ -25,13 +21,7 @@ export class InvalidResetLinkError extends Error {
   }
 }
 
-export interface PasswordResetDeps {
-  db: Db;
-  hasher: PasswordHasher;
-  clock: Clock;
-  auth: AuthService;
-  accountMail: AccountMail;
-  audit: AuditLog;
+export interface PasswordResetDeps extends AccountServiceDeps {
   background: BackgroundTasks;
   tokenMinutes: number;
   perIpThrottle: ActionThrottle;

@@ -9,6 +9,7 @@ import {
   logIn,
   newBrowser,
   type Agent,
+  submitAccountForm,
 } from '../helpers/browser';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
 
@@ -54,19 +55,6 @@ async function passwordHashOf(t: TestApp, user: User): Promise<string> {
     .where('id', '=', user.id)
     .executeTakeFirstOrThrow();
   return row.password_hash;
-}
-
-/** Posts one of the account page's forms with the page's own CSRF token. */
-async function submitAccountForm(
-  browser: Agent,
-  action: string,
-  fields: Record<string, string> = {},
-): Promise<Response> {
-  const token = await fetchCsrfToken(browser, '/account');
-  return browser
-    .post(action)
-    .type('form')
-    .send({ _csrf: token, ...fields });
 }
 
 function changePassword(

@@ -10,7 +10,7 @@ import type { DatabaseHandle, Db } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { newBrowser } from '../helpers/browser';
-import { describeIfCapable } from '../helpers/services';
+import { canDoInScratchDir, describeIfCapable } from '../helpers/services';
 import { startServer, type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
@@ -154,8 +154,7 @@ const TMPFS_SIZE = '4m';
 const MAX_ATTEMPTS_ON_FULL_DISK = 500;
 
 function canMountTmpfs(): boolean {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-mount-probe-'));
-  try {
+  return canDoInScratchDir((dir) => {
     execFileSync(
       'unshare',
       [
@@ -169,12 +168,7 @@ function canMountTmpfs(): boolean {
       ],
       { stdio: 'ignore', timeout: 5000 },
     );
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const describeIfMount = describeIfCapable(

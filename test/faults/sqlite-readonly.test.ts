@@ -9,7 +9,7 @@ import type { DatabaseHandle } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { extractCsrfToken, newBrowser } from '../helpers/browser';
-import { describeIfCapable } from '../helpers/services';
+import { canDoInScratchDir, describeIfCapable } from '../helpers/services';
 import { logMessages, startServer, type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
@@ -121,18 +121,12 @@ describe('a read-only SQLite file (in-process app, genuine SQLITE_READONLY)', ()
  * (ext4, xfs, btrfs); elsewhere the suite says so and is skipped.
  */
 function canMakeImmutable(): boolean {
-  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-chattr-'));
-  const probe = path.join(dir, 'probe');
-  try {
+  return canDoInScratchDir((dir) => {
+    const probe = path.join(dir, 'probe');
     writeFileSync(probe, '');
     execFileSync('chattr', ['+i', probe], { stdio: 'ignore' });
     execFileSync('chattr', ['-i', probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const describeIfImmutable = describeIfCapable(

@@ -22,6 +22,19 @@ export async function fetchCsrfToken(agent: Agent, page = '/login'): Promise<str
   return extractCsrfToken(res.text);
 }
 
+/** Posts one of the account page's forms with the page's own CSRF token. */
+export async function submitAccountForm(
+  agent: Agent,
+  action: string,
+  fields: Record<string, string> = {},
+): Promise<Response> {
+  const token = await fetchCsrfToken(agent, '/account');
+  return agent
+    .post(action)
+    .type('form')
+    .send({ _csrf: token, ...fields });
+}
+
 /** Logs in through the real form: GET /login for the token, then POST it. */
 export async function logIn(
   agent: Agent,

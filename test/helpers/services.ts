@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** Whether something accepts TCP connections there, decided synchronously (for describe/skip). */
 function isListening(host: string, port: number): boolean {
@@ -34,4 +37,20 @@ export function describeIfCapable(isCapable: boolean, skipReason: string): jest.
   if (isCapable) return describe;
   console.log(`Skipping: ${skipReason}`);
   return describe.skip;
+}
+
+/**
+ * Whether `probe` succeeds on this machine, tried in a scratch folder that is
+ * removed afterwards: a probe shows a capability by not throwing.
+ */
+export function canDoInScratchDir(probe: (dir: string) => void): boolean {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-probe-'));
+  try {
+    probe(dir);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

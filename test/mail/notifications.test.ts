@@ -9,7 +9,13 @@ import { createApp } from '../../src/app';
 import { createBackgroundTasks, type BackgroundTasks } from '../../src/background-tasks';
 import { REDACTED_PATHS } from '../../src/logger';
 import type { User } from '../../src/users/user';
-import { fetchCsrfToken, logIn, newBrowser, type Agent } from '../helpers/browser';
+import {
+  fetchCsrfToken,
+  logIn,
+  newBrowser,
+  type Agent,
+  submitAccountForm,
+} from '../helpers/browser';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
 
@@ -80,18 +86,6 @@ function signUp(
         password_confirmation: fields.password ?? SIGNUP_PASSWORD,
       }),
   );
-}
-
-async function postAccountForm(
-  browser: Agent,
-  action: string,
-  fields: Record<string, string> = {},
-): Promise<Response> {
-  const token = await fetchCsrfToken(browser, '/account');
-  return browser
-    .post(action)
-    .type('form')
-    .send({ _csrf: token, ...fields });
 }
 
 async function signedIn(t: TestApp, user: User): Promise<Agent> {
@@ -170,7 +164,7 @@ describe('account notices over SMTP', () => {
   it('a password change sends "password was changed" with when, from where and what to do', async () => {
     const user = await t.createUser({ email: 'changer@example.com', fullName: 'Cheng Anger' });
     const browser = await signedIn(t, user);
-    const res = await postAccountForm(browser, '/account/password', {
+    const res = await submitAccountForm(browser, '/account/password', {
       current_password: TEST_PASSWORD,
       password: NEW_PASSWORD,
       password_confirmation: NEW_PASSWORD,
@@ -200,13 +194,13 @@ describe('account notices over SMTP', () => {
   it('a refused password change (wrong current password) sends nothing', async () => {
     const user = await t.createUser();
     const browser = await signedIn(t, user);
-    const res = await postAccountForm(browser, '/account/password', {
+    const res = await submitAccountForm(browser, '/account/password', {
       current_password: 'not the current password',
       password: NEW_PASSWORD,
       password_confirmation: NEW_PASSWORD,
     });
     expect(res.status).toBe(401);
-    const invalid = await postAccountForm(browser, '/account/password', {
+    const invalid = await submitAccountForm(browser, '/account/password', {
       current_password: TEST_PASSWORD,
       password: NEW_PASSWORD,
       password_confirmation: 'does not match at all',
@@ -230,7 +224,7 @@ describe('account notices over SMTP', () => {
     const user = await t.createUser({ email: 'sessions@example.com' });
     const browser = await signedIn(t, user);
     await signedIn(t, user);
-    const res = await postAccountForm(browser, scenario.action);
+    const res = await submitAccountForm(browser, scenario.action);
     expect(res.status).toBe(303);
     expect(res.headers.location).toBe(scenario.location);
     const messages = await deliveredAfterDrain(t.background, smtp);
@@ -254,7 +248,7 @@ describe('account notices over SMTP', () => {
   it('the "sessions were logged out" notice also links to the account page (as every notice should)', async () => {
     const user = await t.createUser();
     const browser = await signedIn(t, user);
-    expect((await postAccountForm(browser, '/account/sessions/revoke-others')).status).toBe(303);
+    expect((await submitAccountForm(browser, '/account/sessions/revoke-others')).status).toBe(303);
     const [mail] = (await deliveredAfterDrain(t.background, smtp)) as [ReceivedMail];
     expect(textOf(mail)).toContain(ACCOUNT_LINK);
     expect(htmlOf(mail)).toContain(`href="${ACCOUNT_LINK}"`);
@@ -271,7 +265,7 @@ describe('account notices over SMTP', () => {
     await signedIn(t, user);
     const other = (await sessionIds()).find((id) => !own.includes(id));
     expect(other).toBeDefined();
-    const res = await postAccountForm(browser, '/account/sessions/revoke', {
+    const res = await submitAccountForm(browser, '/account/sessions/revoke', {
       session_id: other ?? '',
     });
     expect(res.status).toBe(303);
@@ -292,43 +286,6 @@ describe('account notices over SMTP', () => {
     const html = htmlOf(mail);
     expect(html).toContain('Hello &lt;b&gt;Eve &amp; Co&lt;/b&gt;,');
     expect(html).not.toContain('<b>Eve');
-  });
-});
-
-describe('the sender and the SMTP login', () => {
-  let smtp: TestSmtpServer | undefined;
-  let t: TestApp | undefined;
-  afterEach(async () => {
-    await t?.close();
-    await smtp?.close();
-    t = undefined;
-    smtp = undefined;
-  });
-
-  it('puts MAIL_FROM in the From header', async () => {
-    smtp = await startSmtpServer();
-    t = await createTestApp({
-      env: { SMTP_URL: smtp.url, MAIL_FROM: 'Gatehouse Alerts <alerts@example.org>' },
-    });
-    expect(
-      (await signUp(newBrowser(t.app), { email: 'f@example.com', fullName: 'F' })).status,
-    ).toBe(303);
-    const [mail] = (await deliveredAfterDrain(t.background, smtp)) as [ReceivedMail];
-    expect(mail.parsed.from?.value).toEqual([
-      { address: 'alerts@example.org', name: 'Gatehouse Alerts' },
-    ]);
-  });
-
-  it('logs in with the credentials in SMTP_URL (percent-encoded special characters included)', async () => {
-    const credentials = { user: 'mailer@example.org', pass: 'p@ss:w/rd%&?' };
-    smtp = await startSmtpServer({ credentials });
-    t = await createTestApp({ env: { SMTP_URL: smtp.url } });
-    const res = await signUp(newBrowser(t.app), { email: 'auth@example.com', fullName: 'Auth' });
-    expect(res.status).toBe(303);
-    const messages = await deliveredAfterDrain(t.background, smtp);
-    expect(messages).toHaveLength(1);
-    expect(messages[0]?.username).toBe(credentials.user);
-    expect(messages[0]?.envelopeTo).toEqual(['auth@example.com']);
   });
 });
 
@@ -386,7 +343,8 @@ function withCapturedLog(t: TestApp): {
   };
 }
 
-describe('when mail cannot be sent', () => {
+// Each test here starts its own mail server and app, closed after it.
+describe('with a mail server per test', () => {
   let smtp: TestSmtpServer | undefined;
   let t: TestApp | undefined;
   afterEach(async () => {
@@ -396,65 +354,95 @@ describe('when mail cannot be sent', () => {
     smtp = undefined;
   });
 
-  it('wrong SMTP credentials: the page still succeeds, nothing is delivered, an error is logged without the password', async () => {
-    const credentials = { user: 'mailer', pass: 'the-right-password' };
-    smtp = await startSmtpServer({ credentials });
-    const wrongUrl = new URL(smtp.url);
-    wrongUrl.password = 'a-wrong-password';
-    t = await createTestApp({ env: { SMTP_URL: wrongUrl.toString() } });
-    const logged = withCapturedLog(t);
+  describe('the sender and the SMTP login', () => {
+    it('puts MAIL_FROM in the From header', async () => {
+      smtp = await startSmtpServer();
+      t = await createTestApp({
+        env: { SMTP_URL: smtp.url, MAIL_FROM: 'Gatehouse Alerts <alerts@example.org>' },
+      });
+      expect(
+        (await signUp(newBrowser(t.app), { email: 'f@example.com', fullName: 'F' })).status,
+      ).toBe(303);
+      const [mail] = (await deliveredAfterDrain(t.background, smtp)) as [ReceivedMail];
+      expect(mail.parsed.from?.value).toEqual([
+        { address: 'alerts@example.org', name: 'Gatehouse Alerts' },
+      ]);
+    });
 
-    const browser = newBrowser(logged.app);
-    const res = await signUp(browser, { email: 'nomail@example.com', fullName: 'No Mail' });
-    expect(res.status).toBe(303);
-    expect(res.headers.location).toBe('/private');
-    // The account exists and is logged in, whatever became of the mail.
-    expect((await browser.get('/private')).status).toBe(200);
-
-    await logged.background.drain();
-    expect(smtp.messages).toHaveLength(0);
-    const errors = logged.lines().filter((line) => line.level === 50);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]?.msg).toBe('mail (signed-up) failed');
-    expect(errors[0]?.err).toMatchObject({ code: 'EAUTH' });
-    // Neither the password nor its AUTH PLAIN encoding reaches the log.
-    const plain = Buffer.from('\0mailer\0a-wrong-password').toString('base64');
-    expect(logged.raw()).not.toContain('a-wrong-password');
-    expect(logged.raw()).not.toContain(plain);
+    it('logs in with the credentials in SMTP_URL (percent-encoded special characters included)', async () => {
+      const credentials = { user: 'mailer@example.org', pass: 'p@ss:w/rd%&?' };
+      smtp = await startSmtpServer({ credentials });
+      t = await createTestApp({ env: { SMTP_URL: smtp.url } });
+      const res = await signUp(newBrowser(t.app), { email: 'auth@example.com', fullName: 'Auth' });
+      expect(res.status).toBe(303);
+      const messages = await deliveredAfterDrain(t.background, smtp);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]?.username).toBe(credentials.user);
+      expect(messages[0]?.envelopeTo).toEqual(['auth@example.com']);
+    });
   });
 
-  it('a mail server that never answers does not hold up the page', async () => {
-    const held = new Set<Socket>();
-    const silent: Server = createServer((socket) => {
-      held.add(socket);
-      socket.on('error', () => undefined);
-    });
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    const { port } = silent.address() as AddressInfo;
-    try {
-      t = await createTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+  describe('when mail cannot be sent', () => {
+    it('wrong SMTP credentials: the page still succeeds, nothing is delivered, an error is logged without the password', async () => {
+      const credentials = { user: 'mailer', pass: 'the-right-password' };
+      smtp = await startSmtpServer({ credentials });
+      const wrongUrl = new URL(smtp.url);
+      wrongUrl.password = 'a-wrong-password';
+      t = await createTestApp({ env: { SMTP_URL: wrongUrl.toString() } });
       const logged = withCapturedLog(t);
-      const started = Date.now();
-      const res = await signUp(newBrowser(logged.app), {
-        email: 'slow@example.com',
-        fullName: 'Slow',
-      });
+
+      const browser = newBrowser(logged.app);
+      const res = await signUp(browser, { email: 'nomail@example.com', fullName: 'No Mail' });
       expect(res.status).toBe(303);
-      expect(Date.now() - started).toBeLessThan(5000);
+      expect(res.headers.location).toBe('/private');
+      // The account exists and is logged in, whatever became of the mail.
+      expect((await browser.get('/private')).status).toBe(200);
 
-      // The message is still waiting for the server's greeting after the answer.
-      let isDrained = false;
-      const draining = logged.background.drain().then(() => (isDrained = true));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(held.size).toBe(1);
-      expect(isDrained).toBe(false);
+      await logged.background.drain();
+      expect(smtp.messages).toHaveLength(0);
+      const errors = logged.lines().filter((line) => line.level === 50);
+      expect(errors).toHaveLength(1);
+      expect(errors[0]?.msg).toBe('mail (signed-up) failed');
+      expect(errors[0]?.err).toMatchObject({ code: 'EAUTH' });
+      // Neither the password nor its AUTH PLAIN encoding reaches the log.
+      const plain = Buffer.from('\0mailer\0a-wrong-password').toString('base64');
+      expect(logged.raw()).not.toContain('a-wrong-password');
+      expect(logged.raw()).not.toContain(plain);
+    });
 
-      for (const socket of held) socket.destroy();
-      await draining;
-      expect(logged.lines().filter((line) => line.level === 50)).toHaveLength(1);
-    } finally {
-      for (const socket of held) socket.destroy();
-      await new Promise<void>((resolve) => silent.close(() => resolve()));
-    }
+    it('a mail server that never answers does not hold up the page', async () => {
+      const held = new Set<Socket>();
+      const silent: Server = createServer((socket) => {
+        held.add(socket);
+        socket.on('error', () => undefined);
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as AddressInfo;
+      try {
+        t = await createTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+        const logged = withCapturedLog(t);
+        const started = Date.now();
+        const res = await signUp(newBrowser(logged.app), {
+          email: 'slow@example.com',
+          fullName: 'Slow',
+        });
+        expect(res.status).toBe(303);
+        expect(Date.now() - started).toBeLessThan(5000);
+
+        // The message is still waiting for the server's greeting after the answer.
+        let isDrained = false;
+        const draining = logged.background.drain().then(() => (isDrained = true));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(held.size).toBe(1);
+        expect(isDrained).toBe(false);
+
+        for (const socket of held) socket.destroy();
+        await draining;
+        expect(logged.lines().filter((line) => line.level === 50)).toHaveLength(1);
+      } finally {
+        for (const socket of held) socket.destroy();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      }
+    });
   });
 });
