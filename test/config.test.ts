@@ -1,18 +1,8 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config';
+import { loadConfig } from '../src/config';
+import { problemsOf } from './helpers/config-problems';
 
 const SECRET_40 = 'a-forty-character-secret-0123456789abcde';
-
-/** The problems loadConfig reports for `env`; fails the test if it accepts it. */
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
-}
 
 describe('loadConfig defaults', () => {
   it('fills in every default for an empty development environment', () => {

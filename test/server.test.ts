@@ -7,55 +7,21 @@ import type { DatabaseHandle } from '../src/db/database';
 import { isSchemaCurrent } from '../src/db/migrate';
 import { openDatabase } from '../src/db/open-database';
 import { extractCsrfToken } from './helpers/browser';
-import { logMessages, runNode, startServer, type Exit, type RunningServer } from './helpers/spawn';
+import {
+  httpRequest,
+  type HttpResponse,
+  logMessages,
+  runNode,
+  startServer,
+  type Exit,
+  type RunningServer,
+} from './helpers/spawn';
 
 jest.setTimeout(60_000);
 
 const SECRET_40 = 'a-forty-character-secret-0123456789abcde';
 /** One of the shipped development users (migrations/seeds/development-users.json). */
 const ALICE = { email: 'alice@example.com', password: 'correct horse battery staple' };
-
-interface HttpResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One request on its own connection (no keep-alive), unless an agent is given. */
-function httpRequest(
-  port: number,
-  options: {
-    method?: string;
-    path: string;
-    headers?: http.OutgoingHttpHeaders;
-    agent?: http.Agent;
-  },
-  body?: string,
-): Promise<HttpResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: options.method ?? 'GET',
-        path: options.path,
-        headers: options.headers,
-        agent: options.agent ?? false,
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** The error code a request fails with, or undefined if it got an answer. */
 async function connectionError(port: number): Promise<string | undefined> {

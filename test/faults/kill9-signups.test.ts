@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { extractCsrfToken } from '../helpers/browser';
-import { startServer, type RunningServer } from '../helpers/spawn';
+import { httpRequest, startServer, type HttpResponse, type RunningServer } from '../helpers/spawn';
 import { FAULT_TEST_ENV, SIGNUP_PASSWORD } from './support';
 
 jest.setTimeout(90_000);
@@ -14,36 +13,9 @@ const BURST = 120;
 /** The server is killed as soon as this many have been acknowledged. */
 const KILL_AFTER = 25;
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One request on its own connection, so a dead server fails only the requests it had. */
-function send(
-  port: number,
-  options: { method: string; path: string; headers?: http.OutgoingHttpHeaders },
-  body?: string,
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, agent: false, ...options }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** A filled-in sign-up form, ready to post: its CSRF cookie and body. */
 async function prepareSignup(port: number, email: string) {
-  const page = await send(port, { method: 'GET', path: '/signup' });
+  const page = await httpRequest(port, { method: 'GET', path: '/signup' });
   const cookie = (page.headers['set-cookie'] ?? []).find((line) => line.startsWith('csrf='));
   if (page.status !== 200 || !cookie) throw new Error(`GET /signup answered ${page.status}`);
   const body = new URLSearchParams({
@@ -99,7 +71,7 @@ describe('kill -9 during a burst of sign-ups (SQLite)', () => {
     const outcomes = await Promise.all(
       forms.map(async (form) => {
         try {
-          const res = await send(
+          const res = await httpRequest(
             first.port,
             {
               method: 'POST',
@@ -134,7 +106,7 @@ describe('kill -9 during a burst of sign-ups (SQLite)', () => {
     // Restarted on the same file, the server comes up and answers.
     const second = await startServer(env);
     servers.push(second);
-    expect((await send(second.port, { method: 'GET', path: '/readyz' })).status).toBe(200);
+    expect((await httpRequest(second.port, { method: 'GET', path: '/readyz' })).status).toBe(200);
 
     const sqlite = new SqliteDatabase(dbFile, { readonly: true, fileMustExist: true });
     try {
@@ -169,15 +141,15 @@ describe('kill -9 during a burst of sign-ups (SQLite)', () => {
 });
 
 /** Logs in through the real form on a running server. */
-async function logInThroughForm(port: number, email: string): Promise<Answer> {
-  const page = await send(port, { method: 'GET', path: '/login' });
+async function logInThroughForm(port: number, email: string): Promise<HttpResponse> {
+  const page = await httpRequest(port, { method: 'GET', path: '/login' });
   const cookie = (page.headers['set-cookie'] ?? []).find((line) => line.startsWith('csrf='));
   const body = new URLSearchParams({
     _csrf: extractCsrfToken(page.body),
     email,
     password: SIGNUP_PASSWORD,
   }).toString();
-  return send(
+  return httpRequest(
     port,
     {
       method: 'POST',

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig, type Config } from '../../src/config';
+import { loadConfig, type Config } from '../../src/config';
 import { projectRoot } from '../../src/paths';
 import { newBrowser } from '../helpers/browser';
 import { logMessages, runNode, startServer, type RunningServer } from '../helpers/spawn';
 import { createTestApp, FAST_ARGON2_ENV, type TestApp } from '../helpers/test-app';
+import { problemsOf } from '../helpers/config-problems';
 
 const SECRET = 'a-forty-character-secret-0123456789abcde';
 const PRODUCTION = { NODE_ENV: 'production', JWT_SECRET: SECRET };
@@ -15,17 +16,6 @@ const PRODUCTION_MAIL = {
   MAIL_FROM: 'no-reply@example.com',
   PUBLIC_URL: 'https://login.example.com',
 };
-
-/** The problems loadConfig reports for `env`; fails the test if it accepts it. */
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as ConfigError).problems;
-  }
-  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
-}
 
 /** The problems that name `variable` (each problem starts with the variable's name). */
 function problemsNaming(env: NodeJS.ProcessEnv, variable: string): string[] {
