@@ -1,6 +1,6 @@
 import type { Db } from '../db/database';
 import type { User } from '../users/user';
-import { toUser } from '../users/users.repository';
+import { toUser, USER_COLUMNS } from '../users/users.repository';
 
 export async function insertPasswordReset(
   db: Db,
@@ -26,14 +26,7 @@ export async function findUserByUsableReset(
   const row = await db
     .selectFrom('password_resets')
     .innerJoin('users', 'users.id', 'password_resets.user_id')
-    .select([
-      'users.id',
-      'users.email',
-      'users.full_name',
-      'users.is_active',
-      'users.created_at',
-      'users.last_login_at',
-    ])
+    .select(USER_COLUMNS)
     .where('password_resets.token_hash', '=', tokenHash)
     .where('password_resets.used_at', 'is', null)
     .where('password_resets.expires_at', '>', now.toISOString())

@@ -1,6 +1,6 @@
 import { CompiledQuery, type InferResult } from 'kysely';
 import type { Db } from '../db/database';
-import { toUser } from '../users/users.repository';
+import { toUser, USER_COLUMNS } from '../users/users.repository';
 import type { AuthenticatedSession, Session, SessionKind } from './session';
 
 export async function insertSession(
@@ -47,12 +47,7 @@ function buildLiveSessionQuery(db: Db, lookup: { sessionId: string; userId: numb
       'sessions.created_at as session_created_at',
       'sessions.expires_at',
       'sessions.last_seen_at',
-      'users.id',
-      'users.email',
-      'users.full_name',
-      'users.is_active',
-      'users.created_at',
-      'users.last_login_at',
+      ...USER_COLUMNS,
     ])
     .where('sessions.id', '=', lookup.sessionId)
     .where('sessions.user_id', '=', lookup.userId)

@@ -5,6 +5,16 @@ import type { UsersTable } from './users.table';
 
 type UserRow = Selectable<UsersTable>;
 
+/** The columns toUser reads, named for a query that joins `users`. */
+export const USER_COLUMNS = [
+  'users.id',
+  'users.email',
+  'users.full_name',
+  'users.is_active',
+  'users.created_at',
+  'users.last_login_at',
+] as const;
+
 export function toUser(row: Omit<UserRow, 'password_hash' | 'updated_at'>): User {
   return {
     id: row.id,

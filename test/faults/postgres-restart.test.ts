@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { describeWithService } from '../helpers/services';
-import { logMessages, startServer, type RunningServer } from '../helpers/spawn';
+import { logMessages, type RunningServer } from '../helpers/spawn';
 import {
   expectUnavailablePage,
-  FAULT_TEST_ENV,
   signUpThroughForm,
   UNAVAILABLE_MESSAGE,
+  startFaultServer,
 } from './support';
 import { TcpProxy } from './tcp-proxy';
 
@@ -72,16 +72,7 @@ describePostgres('Postgres going away under a running server', () => {
     url.host = `127.0.0.1:${proxy.port}`;
     url.searchParams.set('options', `-c search_path=${schema}`);
     url.searchParams.set('application_name', applicationName);
-    server = await startServer({
-      ...FAULT_TEST_ENV,
-      NODE_ENV: 'production',
-      COOKIE_SECURE: 'false',
-      JWT_SECRET: 'a-forty-character-secret-0123456789abcde',
-      DATABASE_URL: url.toString(),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    });
+    server = await startFaultServer(url.toString());
   });
   afterAll(async () => {
     await server?.kill();

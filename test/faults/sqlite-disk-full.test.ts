@@ -11,7 +11,7 @@ import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { newBrowser } from '../helpers/browser';
 import { canDoInScratchDir, describeIfCapable } from '../helpers/services';
-import { startServer, type RunningServer } from '../helpers/spawn';
+import { type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
   expectUnavailablePage,
@@ -19,15 +19,11 @@ import {
   signUpThroughForm,
   SIGNUP_PASSWORD,
   storedRows,
+  FAULT_APP_ENV,
+  startFaultServer,
 } from './support';
 
 jest.setTimeout(60_000);
-
-const APP_ENV = {
-  NODE_ENV: 'production',
-  COOKIE_SECURE: 'false',
-  JWT_SECRET: 'a-forty-character-secret-0123456789abcde',
-};
 
 /**
  * How often the file fills up. Which write needs the next page — the user,
@@ -68,7 +64,7 @@ describe('a full disk under SQLite (genuine SQLITE_FULL)', () => {
 
   it('answers each sign-up that does not fit with the 503 page and an error line, writes none of it, keeps serving and recovers', async () => {
     const config = loadConfig({
-      ...APP_ENV,
+      ...FAULT_APP_ENV,
       ...FAULT_TEST_ENV,
       DATABASE_URL: `sqlite:${path.join(dir, 'gatehouse.db')}`,
     });
@@ -197,14 +193,7 @@ describeIfMount('a full file system under a running server (tmpfs, ENOSPC)', () 
 
   it('answers 503 with an error line, stays up, writes nothing, and recovers once space is freed', async () => {
     const dbFile = path.join(dir, 'gatehouse.db');
-    server = await startServer({
-      ...APP_ENV,
-      ...FAULT_TEST_ENV,
-      DATABASE_URL: `sqlite:${dbFile}`,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    });
+    server = await startFaultServer(`sqlite:${dbFile}`);
     const app = server.url;
     expect((await signUpThroughForm(request.agent(app), 'first@example.com')).status).toBe(303);
 

@@ -10,7 +10,7 @@ import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { extractCsrfToken, newBrowser } from '../helpers/browser';
 import { canDoInScratchDir, describeIfCapable } from '../helpers/services';
-import { logMessages, startServer, type RunningServer } from '../helpers/spawn';
+import { logMessages, type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
   expectUnavailablePage,
@@ -20,14 +20,11 @@ import {
   SIGNUP_PASSWORD,
   storedRows,
   UNAVAILABLE_MESSAGE,
+  FAULT_APP_ENV,
+  startFaultServer,
 } from './support';
 
 jest.setTimeout(60_000);
-
-const SECRET = 'a-forty-character-secret-0123456789abcde';
-
-/** Production settings (no stack traces), over plain HTTP for the test client. */
-const APP_ENV = { NODE_ENV: 'production', COOKIE_SECURE: 'false', JWT_SECRET: SECRET };
 
 describe('a read-only SQLite file (in-process app, genuine SQLITE_READONLY)', () => {
   let dir: string;
@@ -51,7 +48,11 @@ describe('a read-only SQLite file (in-process app, genuine SQLITE_READONLY)', ()
   });
 
   function buildApp() {
-    const config = loadConfig({ ...APP_ENV, ...FAULT_TEST_ENV, DATABASE_URL: `sqlite:${dbFile}` });
+    const config = loadConfig({
+      ...FAULT_APP_ENV,
+      ...FAULT_TEST_ENV,
+      DATABASE_URL: `sqlite:${dbFile}`,
+    });
     const log = captureLogger();
     return { app: createApp({ config, database: readOnly, logger: log.logger }), log };
   }
@@ -157,14 +158,7 @@ describeIfImmutable('the SQLite file made read-only while the server runs (chatt
   });
 
   it('answers 503 with an error log line, keeps serving, writes nothing, and recovers when writable', async () => {
-    server = await startServer({
-      ...APP_ENV,
-      ...FAULT_TEST_ENV,
-      DATABASE_URL: `sqlite:${dbFile}`,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    });
+    server = await startFaultServer(`sqlite:${dbFile}`);
     const app = server.url;
     const first = await signUpThroughForm(request.agent(app), 'before@example.com');
     expect(first.status).toBe(303);

@@ -6,6 +6,7 @@ import type { Response } from 'supertest';
 import type { Database, DatabaseHandle, Db } from '../../src/db/database';
 import type { Logger } from '../../src/logger';
 import { fetchCsrfToken, type Agent } from '../helpers/browser';
+import { startServer, type RunningServer } from '../helpers/spawn';
 
 /** What every database-unavailable page says (src/http/error-handler.ts). */
 export const UNAVAILABLE_MESSAGE = "Gatehouse can't save or read data right now.";
@@ -22,6 +23,25 @@ export const FAULT_TEST_ENV = {
   HASH_QUEUE: '10000',
   HASH_QUEUE_TIMEOUT_MS: '60000',
 };
+
+/** The app as deployed: production, over plain HTTP on loopback. */
+export const FAULT_APP_ENV = {
+  NODE_ENV: 'production',
+  COOKIE_SECURE: 'false',
+  JWT_SECRET: 'a-forty-character-secret-0123456789abcde',
+};
+
+/** `node dist/src/server.js` on that database, with the fault-test limits, logging at info. */
+export function startFaultServer(databaseUrl: string): Promise<RunningServer> {
+  return startServer({
+    ...FAULT_APP_ENV,
+    ...FAULT_TEST_ENV,
+    DATABASE_URL: databaseUrl,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+  });
+}
 
 export interface LogLine {
   level: number;
