@@ -1,6 +1,11 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findSeriousViolations } from './support/axe';
-import { isChromiumAvailable, launchChromium, screenshotBothWidths } from './support/chromium';
+import {
+  isChromiumAvailable,
+  launchChromium,
+  openPage,
+  screenshotBothWidths,
+} from './support/chromium';
 import { E2E_USER, startE2eApp, type E2eApp } from './support/gatehouse';
 
 const describeInBrowser = isChromiumAvailable() ? describe : describe.skip;
@@ -26,12 +31,7 @@ describeInBrowser('every page, checked with axe-core and photographed', () => {
     await app?.stop();
   });
   beforeEach(async () => {
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    consoleErrors = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
+    ({ context, page, consoleErrors } = await openPage(browser));
   });
   afterEach(() => context.close());
 

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findLink, startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { findSeriousViolations } from './support/axe';
-import { isChromiumAvailable, launchChromium, screenshotBothWidths } from './support/chromium';
+import {
+  isChromiumAvailable,
+  launchChromium,
+  openPage,
+  screenshotBothWidths,
+} from './support/chromium';
 import { E2E_USER, startE2eApp, type E2eApp } from './support/gatehouse';
 
 const describeInBrowser = isChromiumAvailable() ? describe : describe.skip;
@@ -58,12 +63,7 @@ describeInBrowser('password reset in a real browser', () => {
   });
   beforeEach(async () => {
     smtp.messages.length = 0;
-    context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-    consoleErrors = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') consoleErrors.push(message.text());
-    });
+    ({ context, page, consoleErrors } = await openPage(browser));
   });
   afterEach(() => context.close());
 
