@@ -17,6 +17,9 @@ export const REDACTED_PATHS = [
   '*.token',
 ];
 
+/** Log bytes waiting for standard output at most: 4 MiB, some 15,000 request lines. */
+export const MAX_LOG_BUFFER_BYTES = 4 * 1024 * 1024;
+
 /**
  * JSON lines, one per event, for log shippers and tests. A developer watching
  * `npm start` in a terminal gets them pretty-printed instead (pino-pretty);
@@ -49,6 +52,9 @@ export function createLogger(
   if (options.toStderr) return pino(pinoOptions, pino.destination({ dest: 2, sync: true }));
   // Asynchronous writes: under load, lines written while one write is pending
   // go out together instead of one blocking syscall per request. pino flushes
-  // what is left synchronously when the process exits.
-  return pino(pinoOptions, pino.destination({ dest: 1, sync: false }));
+  // what is left synchronously when the process exits. The buffer is capped:
+  // if whatever reads standard output stalls during a flood, lines past
+  // MAX_LOG_BUFFER_BYTES are dropped rather than held in memory.
+  const destination = pino.destination({ dest: 1, sync: false, maxLength: MAX_LOG_BUFFER_BYTES });
+  return pino(pinoOptions, destination);
 }

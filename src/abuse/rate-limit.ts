@@ -1,4 +1,5 @@
-import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { BoundedMemoryCounter } from './bounded-memory-counter';
 
 /** "5 attempts per 15 minutes". */
 export interface RateLimit {
@@ -18,20 +19,53 @@ export function parseRateLimit(text: string): RateLimit | null {
   return { points, durationSeconds };
 }
 
+export interface CounterOptions {
+  keyPrefix: string;
+  points: number;
+  /** The window, in seconds. */
+  duration: number;
+}
+
+/**
+ * One rate-limit counter: what the throttles need of rate-limiter-flexible's
+ * limiters (RateLimiterRedis fits it as it is). `consume` rejects with a
+ * RateLimiterRes once the key is over its points, and with anything else when
+ * the store failed.
+ */
+export interface Counter {
+  consume(key: string): Promise<unknown>;
+  reward(key: string): Promise<unknown>;
+  delete(key: string): Promise<unknown>;
+}
+
 /**
  * Builds one counter. The store is pluggable: memory by default, a shared
  * store (Redis) when several instances must count together.
  */
-export type LimiterFactory = (options: {
-  keyPrefix: string;
-  points: number;
-  duration: number;
-}) => RateLimiterAbstract;
+export type LimiterFactory = (options: CounterOptions) => Counter;
 
-export const memoryLimiterFactory: LimiterFactory = (options) => new RateLimiterMemory(options);
+/**
+ * Keys one in-memory counter holds at most (each costs ~150 bytes): enough
+ * for every client of a busy instance within a window, small enough that a
+ * flood of fresh keys cannot grow the heap. SECURITY.md explains the choice.
+ */
+export const MEMORY_COUNTER_MAX_KEYS = 20_000;
+
+export function createMemoryLimiterFactory(maxKeys = MEMORY_COUNTER_MAX_KEYS): LimiterFactory {
+  return (options) => new BoundedMemoryCounter(options, maxKeys);
+}
+
+export const memoryLimiterFactory: LimiterFactory = createMemoryLimiterFactory();
 
 export class TooManyAttemptsError extends Error {
-  constructor(readonly retryAfterSeconds: number) {
+  /**
+   * @param isClientLimit true when the client's own per-IP limit refused, not
+   *   a limit of the account it named (which then deserves no audit row).
+   */
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly isClientLimit = false,
+  ) {
     const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
     super(`Too many attempts: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
     this.name = 'TooManyAttemptsError';

@@ -1,6 +1,6 @@
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../logger';
-import type { LimiterFactory } from './rate-limit';
+import { memoryLimiterFactory, type Counter, type LimiterFactory } from './rate-limit';
 
 const WARNING_INTERVAL_MS = 30_000;
 
@@ -41,17 +41,38 @@ export function createRedisLimiterFactory(options: {
   const namespace = options.namespace ?? 'gatehouse';
   const factory: LimiterFactory = (limit) => {
     const settings = { ...limit, keyPrefix: `${namespace}:${limit.keyPrefix}` };
-    return new RateLimiterRedis({
+    const shared = new RateLimiterRedis({
       ...settings,
       storeClient: client,
       rejectIfRedisNotReady: true,
-      ...(options.failClosed ? {} : { insuranceLimiter: new RateLimiterMemory(settings) }),
     });
+    return options.failClosed ? shared : withFallback(shared, memoryLimiterFactory(settings));
   };
   return {
     factory,
     async close() {
       client.disconnect();
     },
+  };
+}
+
+/**
+ * Uses `shared` while it answers and `local` (this instance's bounded memory)
+ * when it fails. A refusal (RateLimiterRes) is an answer, not a failure.
+ */
+function withFallback(shared: Counter, local: Counter): Counter {
+  const either =
+    (operation: (counter: Counter, key: string) => Promise<unknown>) => async (key: string) => {
+      try {
+        return await operation(shared, key);
+      } catch (error) {
+        if (error instanceof RateLimiterRes) throw error;
+        return operation(local, key);
+      }
+    };
+  return {
+    consume: either((counter, key) => counter.consume(key)),
+    reward: either((counter, key) => counter.reward(key)),
+    delete: either((counter, key) => counter.delete(key)),
   };
 }

@@ -98,8 +98,9 @@ export interface RunningServer {
 export async function startServer(
   env: Record<string, string>,
   timeoutMs = 20_000,
+  nodeFlags: string[] = [],
 ): Promise<RunningServer> {
-  const child = spawn(process.execPath, [builtScript('server.js')], {
+  const child = spawn(process.execPath, [...nodeFlags, builtScript('server.js')], {
     cwd: projectRoot,
     env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
