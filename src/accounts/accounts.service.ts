@@ -1,3 +1,4 @@
+import { clientKeyForIp } from '../abuse/client-key';
 import type { ActionThrottle } from '../abuse/action-throttle';
 import type { AuthService, IssuedToken } from '../auth/auth.service';
 import type { PasswordHasher } from '../auth/password';
@@ -48,7 +49,7 @@ export function createAccountsService(deps: AccountsDeps) {
     input: { email: string; fullName: string; password: string },
     origin: RequestOrigin,
   ): Promise<{ user: User } & IssuedToken> {
-    await deps.signupThrottle.consume(origin.ip ?? 'unknown');
+    await deps.signupThrottle.consume(clientKeyForIp(origin.ip));
     // Hashed before the transaction, which on SQLite holds the only connection.
     const passwordHash = await hasher.hash(input.password);
     // One transaction: a sign-up the database cannot finish (disk full,
