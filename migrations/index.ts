@@ -4,6 +4,7 @@ import { createUsersTable } from './0001_create_users';
 import { createSessionsTable } from './0002_create_sessions';
 import { createAuthEventsTable } from './0003_create_auth_events';
 import { createPasswordResetsTable } from './0004_create_password_resets';
+import { aggregateAuthEvents } from './0005_aggregate_auth_events';
 
 /**
  * Every migration in order. Listed by hand rather than read from the folder so
@@ -15,5 +16,6 @@ export function listMigrations(dialect: SqlDialect): Record<string, Migration> {
     '0002_create_sessions': createSessionsTable,
     '0003_create_auth_events': createAuthEventsTable(dialect),
     '0004_create_password_resets': createPasswordResetsTable(dialect),
+    '0005_aggregate_auth_events': aggregateAuthEvents,
   };
 }

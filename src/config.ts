@@ -54,11 +54,16 @@ export interface Config {
     loginPerEmailAndIp: RateLimit;
     loginPerIp: RateLimit;
     loginPerEmail: RateLimit;
+    loginPerDevice: RateLimit;
     signupPerIp: RateLimit;
     passwordChangePerUser: RateLimit;
     resetPerIp: RateLimit;
     resetPerEmail: RateLimit;
+    /** Reset mails one address receives per hour, whoever asks (one is kept for its owner's devices). */
+    resetMailsPerHour: number;
   };
+  /** auth_events rows older than this are purged. */
+  auditRetentionDays: number;
   mail: MailConfig;
   /** How long a password reset link works. */
   resetTokenMinutes: number;
@@ -133,10 +138,13 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_EMAIL_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
   RATE_LIMIT_LOGIN_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
   RATE_LIMIT_LOGIN_EMAIL: z.preprocess(blankToUndefined, rateLimit.optional()),
+  RATE_LIMIT_LOGIN_DEVICE: z.preprocess(blankToUndefined, rateLimit.optional()),
   RATE_LIMIT_SIGNUP_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
   RATE_LIMIT_PASSWORD_CHANGE: z.preprocess(blankToUndefined, rateLimit.optional()),
   RATE_LIMIT_RESET_IP: z.preprocess(blankToUndefined, rateLimit.optional()),
   RATE_LIMIT_RESET_EMAIL: z.preprocess(blankToUndefined, rateLimit.optional()),
+  RESET_MAILS_PER_HOUR: z.preprocess(blankToUndefined, positiveInt(2, 100).optional()),
+  AUDIT_RETENTION_DAYS: z.preprocess(blankToUndefined, positiveInt(1, 3650).optional()),
   SMTP_URL: z.preprocess(
     blankToUndefined,
     z
@@ -281,6 +289,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       },
       loginPerIp: values.RATE_LIMIT_LOGIN_IP ?? { points: 50, durationSeconds: 3600 },
       loginPerEmail: values.RATE_LIMIT_LOGIN_EMAIL ?? { points: 100, durationSeconds: 86_400 },
+      loginPerDevice: values.RATE_LIMIT_LOGIN_DEVICE ?? { points: 10, durationSeconds: 15 * 60 },
       signupPerIp: values.RATE_LIMIT_SIGNUP_IP ?? { points: 10, durationSeconds: 3600 },
       passwordChangePerUser: values.RATE_LIMIT_PASSWORD_CHANGE ?? {
         points: 5,
@@ -288,7 +297,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
       },
       resetPerIp: values.RATE_LIMIT_RESET_IP ?? { points: 20, durationSeconds: 3600 },
       resetPerEmail: values.RATE_LIMIT_RESET_EMAIL ?? { points: 5, durationSeconds: 3600 },
+      resetMailsPerHour: values.RESET_MAILS_PER_HOUR ?? 3,
     }),
+    auditRetentionDays: values.AUDIT_RETENTION_DAYS ?? 90,
     mail: Object.freeze(mail),
     resetTokenMinutes: values.RESET_TOKEN_MINUTES ?? 30,
     redisUrl: values.REDIS_URL ?? null,

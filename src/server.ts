@@ -42,7 +42,12 @@ async function main(): Promise<void> {
       'No users yet: run `npm run db:seed` to add the development users, or `npm run db:seed -- users.json`',
     );
   }
-  const stopPurger = startSessionPurger({ db: database.db, clock: systemClock, logger });
+  const stopPurger = startSessionPurger({
+    db: database.db,
+    clock: systemClock,
+    logger,
+    auditRetentionDays: config.auditRetentionDays,
+  });
 
   const redis = config.redisUrl
     ? createRedisLimiterFactory({

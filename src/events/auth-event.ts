@@ -41,6 +41,8 @@ export interface AuthEvent {
   ip: string | null;
   userAgent: string | null;
   createdAt: Date;
+  /** Attempts the event stands for (refusals are aggregated per client and window). */
+  count: number;
 }
 
 /** Where a request came from, for the audit trail. */

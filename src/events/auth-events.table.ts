@@ -9,4 +9,6 @@ export interface AuthEventsTable {
   ip: string | null;
   user_agent: string | null;
   created_at: string;
+  /** How many attempts the row stands for: above 1 only for aggregated refusals. */
+  count: Generated<number>;
 }
