@@ -2,7 +2,9 @@ import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
 import { createActionThrottle } from './abuse/action-throttle';
+import { createDeviceTrust } from './abuse/device-trust';
 import { createLoginThrottle } from './abuse/login-throttle';
+import { createResetMailAllowance } from './abuse/reset-mail-allowance';
 import { memoryLimiterFactory, type LimiterFactory } from './abuse/rate-limit';
 import { createAccountRouter } from './accounts/account.routes';
 import { createAccountsService, type AccountServiceDeps } from './accounts/accounts.service';
@@ -18,9 +20,11 @@ import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { DatabaseHandle } from './db/database';
 import { createAuditLog } from './events/audit-log';
+import { createRefusalLog } from './events/refusal-log';
 import { createHealthRouter } from './health/health.routes';
 import { createCsrfProtection } from './http/csrf';
 import { createCurrentUser } from './http/current-user';
+import { createDeviceCookie } from './http/device-cookie';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { createFlash } from './http/flash';
 import { keepCookiesPlain } from './http/plain-cookies';
@@ -62,6 +66,8 @@ export function createApp(deps: AppDeps): Express {
   const { rateLimits } = config;
   const tokens = createSessionTokens(config.jwtSecret, clock);
   const audit = createAuditLog({ db, clock, logger });
+  const background = deps.background ?? createBackgroundTasks(logger);
+  const deviceTrust = createDeviceTrust(config.jwtSecret);
   const auth = createAuthService({
     db,
     hasher,
@@ -75,15 +81,18 @@ export function createApp(deps: AppDeps): Express {
         perEmailAndIp: rateLimits.loginPerEmailAndIp,
         perIp: rateLimits.loginPerIp,
         perEmail: rateLimits.loginPerEmail,
+        perDevice: rateLimits.loginPerDevice,
       },
       limiterFactory,
     ),
+    deviceTrust,
+    refusals: createRefusalLog({ db, clock, logger, background }),
   });
+  const deviceCookie = createDeviceCookie(config);
   const cookie = createSessionCookie(config);
   const currentUser = createCurrentUser({ auth, cookie });
   const csrf = createCsrfProtection(config);
   const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
-  const background = deps.background ?? createBackgroundTasks(logger);
   const accountMail = accountMailFromConfig({ config, logger, clock, background });
   // What the account services share: the database, hashing, time, sessions, mail, audit.
   const accountDeps: AccountServiceDeps = { db, hasher, clock, auth, accountMail, audit };
@@ -103,6 +112,13 @@ export function createApp(deps: AppDeps): Express {
     tokenMinutes: config.resetTokenMinutes,
     perIpThrottle: createActionThrottle('reset_ip', rateLimits.resetPerIp, limiterFactory),
     perEmailThrottle: createActionThrottle('reset_email', rateLimits.resetPerEmail, limiterFactory),
+    perDeviceThrottle: createActionThrottle(
+      'reset_device',
+      rateLimits.resetPerEmail,
+      limiterFactory,
+    ),
+    mailAllowance: createResetMailAllowance(rateLimits.resetMailsPerHour, limiterFactory),
+    deviceTrust,
   });
 
   const app = express();
@@ -148,6 +164,7 @@ export function createApp(deps: AppDeps): Express {
     createAuthRouter({
       auth,
       cookie,
+      deviceCookie,
       currentUser,
       flash,
       clearCsrfSecret: csrf.clearSecret,
@@ -162,6 +179,7 @@ export function createApp(deps: AppDeps): Express {
       createPasswordResetRouter({
         resets,
         cookie,
+        deviceCookie,
         flash,
         policy,
         cookieSecure: config.cookieSecure,

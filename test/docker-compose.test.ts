@@ -184,7 +184,24 @@ describe('docker-compose.yml', () => {
     expect(compose.volumes).toEqual({ 'postgres-data': null });
     expect(postgres.volumes).toEqual(['postgres-data:/var/lib/postgresql/data']);
     expect(redis.volumes).toBeUndefined();
-    expect(redis.command).toEqual(['redis-server', '--save', '', '--appendonly', 'no']);
+    expect(redis.command).toEqual([
+      'redis-server',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory',
+      '64mb',
+      '--maxmemory-policy',
+      'volatile-lru',
+    ]);
+  });
+
+  it("bounds what a flood can store: the app's log is rotated, Redis has a memory cap", () => {
+    expect(app.logging).toEqual({
+      driver: 'json-file',
+      options: { 'max-size': '10m', 'max-file': '3' },
+    });
   });
 
   it('commits no secret: secret variables are required from the environment, never literal', () => {

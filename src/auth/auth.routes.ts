@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from 'express';
 import type { CurrentUserMiddleware } from '../http/current-user';
+import type { DeviceCookie } from '../http/device-cookie';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
 import type { FieldErrors } from '../http/form-fields';
 import type { Flash } from '../http/flash';
@@ -14,6 +15,7 @@ import { parseLoginForm } from './login-form';
 export interface AuthRouterDeps {
   auth: AuthService;
   cookie: SessionCookie;
+  deviceCookie: DeviceCookie;
   currentUser: CurrentUserMiddleware;
   /** Called at login so the signed-in browser gets a fresh CSRF secret. */
   clearCsrfSecret(res: Response): void;
@@ -78,8 +80,10 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
         password: form.password,
         kind: 'browser',
         origin: requestOrigin(req),
+        deviceToken: deps.deviceCookie.read(req),
       });
       cookie.set(res, issued);
+      deps.deviceCookie.set(res, issued.deviceToken);
       deps.clearCsrfSecret(res);
       deps.flash.set(res, 'logged-in');
       res.redirect(303, nextOrPrivate(next));

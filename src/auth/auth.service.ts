@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { clientKeyForIp } from '../abuse/client-key';
+import { findTrustedDeviceId, type DeviceTrust } from '../abuse/device-trust';
 import { createKeyedLock } from '../abuse/keyed-lock';
-import type { LoginThrottle } from '../abuse/login-throttle';
+import type { LoginAttempt, LoginThrottle } from '../abuse/login-throttle';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
 import type { AuditLog } from '../events/audit-log';
 import type { RequestOrigin } from '../events/auth-event';
+import type { RefusalLog } from '../events/refusal-log';
 import type { AuthenticatedSession, SessionKind } from '../sessions/session';
 import {
   deleteSession,
@@ -28,6 +31,8 @@ export interface AuthDeps {
   sessionMinutes: number;
   sessionAbsoluteHours: number;
   throttle: LoginThrottle;
+  deviceTrust: DeviceTrust;
+  refusals: RefusalLog;
 }
 
 export interface IssuedToken {
@@ -41,6 +46,14 @@ export interface LoginRequest {
   password: string;
   kind: SessionKind;
   origin: RequestOrigin;
+  /** The browser's device cookie, if it sent one (never for the API). */
+  deviceToken?: string;
+}
+
+export interface LoggedIn extends IssuedToken {
+  user: User;
+  /** A browser's new device cookie: this account, this password. */
+  deviceToken: string;
 }
 
 export interface Authentication extends AuthenticatedSession {
@@ -102,63 +115,77 @@ export function createAuthService(deps: AuthDeps) {
   async function checkCredentials(
     email: string,
     password: string,
-  ): Promise<{ user: User; upgradedHash?: string }> {
+  ): Promise<{ user: User; passwordHash: string; upgradedHash?: string }> {
     const found = await findUserWithHashByEmail(db, normalizeEmail(email));
     const hash = found?.passwordHash ?? (await hasher.dummyHash());
     const isMatch = await hasher.verify(hash, password);
     if (!found || !isMatch) throw new InvalidCredentialsError(found?.user.id ?? null);
     if (!found.user.isActive) throw new AccountDisabledError(found.user.id);
-    if (!hasher.needsRehash(hash)) return { user: found.user };
-    return { user: found.user, upgradedHash: await hasher.hash(password) };
+    const checked = { user: found.user, passwordHash: found.passwordHash };
+    if (!hasher.needsRehash(hash)) return checked;
+    return { ...checked, upgradedHash: await hasher.hash(password) };
   }
 
   /**
    * Logs in with e-mail and password: the login form and the /token endpoint.
    * While a throttle counter is exhausted the password is not even checked.
    */
-  async function logIn(request: LoginRequest): Promise<{ user: User } & IssuedToken> {
+  async function logIn(request: LoginRequest): Promise<LoggedIn> {
     const email = normalizeEmail(request.email);
-    const ip = request.origin.ip ?? 'unknown';
+    const ipKey = clientKeyForIp(request.origin.ip);
     // Attempts for one (e-mail, IP) take turns, so a burst of concurrent
     // guesses meets the counter one by one, and concurrent good logins (a
     // reloading client, a benchmark) are not counted against each other.
-    return withAttemptLock(`${email}|${ip}`, () => attemptLogIn(request, email, ip));
+    return withAttemptLock(`${email}|${ipKey}`, async () => {
+      const deviceId = await findTrustedDeviceId(
+        deps.deviceTrust,
+        request.deviceToken,
+        email,
+        async (address) => (await findUserWithHashByEmail(db, address))?.passwordHash,
+      );
+      return attemptLogIn(request, { email, ipKey, ...(deviceId ? { deviceId } : {}) });
+    });
   }
 
-  async function attemptLogIn(
-    request: LoginRequest,
-    email: string,
-    ip: string,
-  ): Promise<{ user: User } & IssuedToken> {
+  async function attemptLogIn(request: LoginRequest, attempt: LoginAttempt): Promise<LoggedIn> {
     try {
-      await deps.throttle.beginAttempt(email, ip);
+      await deps.throttle.beginAttempt(attempt);
     } catch (error) {
       if (error instanceof TooManyAttemptsError) {
-        const target = await findUserWithHashByEmail(db, email);
-        await record(target?.user.id ?? null, 'login_throttled', request.origin);
+        // A client over its own per-IP limit is recorded as such: looking up
+        // every e-mail it names would make a flood cost one query per request.
+        const target = error.isClientLimit
+          ? undefined
+          : await findUserWithHashByEmail(db, attempt.email);
+        await deps.refusals(target?.user.id ?? null, 'login_throttled', request.origin);
       }
       throw error;
     }
     let checked: Awaited<ReturnType<typeof checkCredentials>>;
     try {
-      checked = await checkCredentials(email, request.password);
+      checked = await checkCredentials(attempt.email, request.password);
     } catch (error) {
       if (error instanceof InvalidCredentialsError || error instanceof AccountDisabledError) {
         await record(error.userId, 'login_failed', request.origin);
       } else {
         // No verdict on the password (e.g. the hashing queue was full): not a failed guess.
-        await deps.throttle.cancelAttempt(email, ip);
+        await deps.throttle.cancelAttempt(attempt);
       }
       throw error;
     }
-    await deps.throttle.recordSuccess(email, ip);
-    const { user, upgradedHash } = checked;
+    await deps.throttle.recordSuccess(attempt);
+    const { user, passwordHash, upgradedHash } = checked;
     const issued = await db.transaction().execute(async (trx) => {
       await recordLogin(trx, user.id, clock.now(), upgradedHash);
       await record(user.id, 'login_succeeded', request.origin, trx);
       return startSessionFor(user, request.kind, request.origin, trx);
     });
-    return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };
+    const deviceToken = deps.deviceTrust.issue(
+      attempt.email,
+      upgradedHash ?? passwordHash,
+      attempt.deviceId,
+    );
+    return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued, deviceToken };
   }
 
   /**

@@ -2,6 +2,7 @@ import { Router, type CookieOptions, type Request, type Response } from 'express
 import { TooManyAttemptsError } from '../abuse/rate-limit';
 import { checkNewPassword } from '../accounts/signup-form';
 import type { PasswordPolicy } from '../auth/password-policy';
+import type { DeviceCookie } from '../http/device-cookie';
 import type { Flash } from '../http/flash';
 import { describeFieldProblem, readTextField, type FieldErrors } from '../http/form-fields';
 import { renderForm } from '../http/render-form';
@@ -14,6 +15,7 @@ import { isWellFormedResetToken } from './reset-token';
 export interface PasswordResetRouterDeps {
   resets: PasswordResetService;
   cookie: SessionCookie;
+  deviceCookie: DeviceCookie;
   flash: Flash;
   policy: PasswordPolicy;
   cookieSecure: boolean;
@@ -74,7 +76,7 @@ export function createPasswordResetRouter(deps: PasswordResetRouterDeps): Router
       });
     }
     try {
-      await resets.requestReset(email, requestOrigin(req));
+      await resets.requestReset(email, requestOrigin(req), deps.deviceCookie.read(req));
     } catch (failure) {
       if (!(failure instanceof TooManyAttemptsError)) throw failure;
       res.status(429).set('Retry-After', String(failure.retryAfterSeconds));

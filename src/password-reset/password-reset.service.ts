@@ -1,4 +1,7 @@
 import type { ActionThrottle } from '../abuse/action-throttle';
+import { clientKeyForIp } from '../abuse/client-key';
+import { findTrustedDeviceId, type DeviceTrust } from '../abuse/device-trust';
+import type { ResetMailAllowance } from '../abuse/reset-mail-allowance';
 import type { AccountServiceDeps } from '../accounts/accounts.service';
 import { replacePassword } from '../accounts/replace-password';
 import type { IssuedToken } from '../auth/auth.service';
@@ -26,16 +29,27 @@ export interface PasswordResetDeps extends AccountServiceDeps {
   tokenMinutes: number;
   perIpThrottle: ActionThrottle;
   perEmailThrottle: ActionThrottle;
+  /** Requests from the owner's own browser count here instead of per IP and per address. */
+  perDeviceThrottle: ActionThrottle;
+  mailAllowance: ResetMailAllowance;
+  deviceTrust: DeviceTrust;
 }
 
 export function createPasswordResetService(deps: PasswordResetDeps) {
   const { db, clock, accountMail } = deps;
   const record = deps.audit;
 
-  async function sendResetLink(email: string, origin: RequestOrigin): Promise<void> {
+  async function sendResetLink(
+    email: string,
+    origin: RequestOrigin,
+    isOwnerDevice: boolean,
+  ): Promise<void> {
     const found = await findUserWithHashByEmail(db, email);
     // A disabled account gets no link: a reset must not be a way back in.
     if (!found?.user.isActive) return;
+    // Past the address's hourly allowance nothing is sent, and the answer
+    // (already given) was the same: the limit tells nobody the address exists.
+    if (!(await deps.mailAllowance.take(email, isOwnerDevice))) return;
     const token = createResetToken();
     const now = clock.now();
     await insertPasswordReset(db, {
@@ -49,16 +63,34 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
   }
 
   /**
-   * "Forgot password": counts the attempt (per IP, per address), then does
+   * "Forgot password": counts the attempt (per IP first, then per address;
+   * or on the device's own budget for the owner's browser), then does
    * everything else after the answer. Whether the account exists changes
    * neither the answer nor its timing: the lookup, the row and the mail all
    * happen in the background.
    */
-  async function requestReset(email: string, origin: RequestOrigin): Promise<void> {
+  async function requestReset(
+    email: string,
+    origin: RequestOrigin,
+    deviceToken?: string,
+  ): Promise<void> {
     const address = normalizeEmail(email);
-    await deps.perIpThrottle.consume(origin.ip ?? 'unknown');
-    await deps.perEmailThrottle.consume(address);
-    deps.background.run('password reset request', () => sendResetLink(address, origin));
+    const deviceId = await findTrustedDeviceId(
+      deps.deviceTrust,
+      deviceToken,
+      address,
+      async (candidate) => (await findUserWithHashByEmail(db, candidate))?.passwordHash,
+    );
+    if (deviceId) {
+      await deps.perDeviceThrottle.consume(deviceId);
+    } else {
+      await deps.perIpThrottle.consume(clientKeyForIp(origin.ip));
+      await deps.perEmailThrottle.consume(address);
+    }
+    const isOwnerDevice = deviceId !== undefined;
+    deps.background.run('password reset request', () =>
+      sendResetLink(address, origin, isOwnerDevice),
+    );
   }
 
   /** The active user a link resets, or null for any link that cannot be used. */
