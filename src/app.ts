@@ -154,7 +154,16 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   if (config.isSignupOpen) {
-    app.use(createSignupRouter({ accounts, cookie, currentUser, flash, policy }));
+    app.use(
+      createSignupRouter({
+        accounts,
+        cookie,
+        currentUser,
+        flash,
+        policy,
+        clearCsrfSecret: csrf.clearSecret,
+      }),
+    );
   }
   app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy }));
   if (accountMail.isEnabled) {
@@ -162,6 +171,7 @@ export function createApp(deps: AppDeps): Express {
       createPasswordResetRouter({
         resets,
         cookie,
+        clearCsrfSecret: csrf.clearSecret,
         flash,
         policy,
         cookieSecure: config.cookieSecure,

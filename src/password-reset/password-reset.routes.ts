@@ -14,6 +14,8 @@ import { isWellFormedResetToken } from './reset-token';
 export interface PasswordResetRouterDeps {
   resets: PasswordResetService;
   cookie: SessionCookie;
+  /** The reset logs the browser in: like /login, it gets a fresh CSRF secret. */
+  clearCsrfSecret(res: Response): void;
   flash: Flash;
   policy: PasswordPolicy;
   cookieSecure: boolean;
@@ -128,6 +130,7 @@ export function createPasswordResetRouter(deps: PasswordResetRouterDeps): Router
       const issued = await resets.resetPassword(token, password, requestOrigin(req));
       res.clearCookie(TOKEN_COOKIE, tokenCookie);
       deps.cookie.set(res, issued);
+      deps.clearCsrfSecret(res);
       deps.flash.set(res, 'password-reset');
       res.redirect(303, '/private');
     } catch (failure) {

@@ -144,6 +144,31 @@ describe('signing up', () => {
     expect(after.text).not.toContain(WELCOME);
   });
 
+  it('renews the CSRF secret, as /login does: a token from the sign-up form is refused (403) afterwards', async () => {
+    const browser = newBrowser(t.app);
+    const oldToken = await fetchCsrfToken(browser, '/signup');
+    const res = await browser
+      .post('/signup')
+      .type('form')
+      .send({ _csrf: oldToken, ...adaFields() });
+    expect(res.status).toBe(303);
+    expect(findSetCookie(res, 'csrf')).toMatch(/^csrf=;.*Expires=Thu, 01 Jan 1970/);
+
+    const stale = await browser
+      .post('/account/sessions/revoke-all')
+      .type('form')
+      .send({ _csrf: oldToken });
+    expect(stale.status).toBe(403);
+    await browser.get('/private').expect(200);
+    // A form fetched after signing up works.
+    const fresh = await fetchCsrfToken(browser, '/account');
+    const revoke = await browser
+      .post('/account/sessions/revoke-others')
+      .type('form')
+      .send({ _csrf: fresh });
+    expect(revoke.status).toBe(303);
+  });
+
   it('can log in afterwards with the new e-mail and password', async () => {
     await signUp(newBrowser(t.app));
     const browser = newBrowser(t.app);

@@ -1,5 +1,12 @@
 import request from 'supertest';
-import { cookieValue, findSetCookie, logIn, newBrowser } from '../helpers/browser';
+import {
+  cookieValue,
+  extractCsrfToken,
+  fetchCsrfToken,
+  findSetCookie,
+  logIn,
+  newBrowser,
+} from '../helpers/browser';
 import { TEST_PASSWORD } from '../helpers/test-app';
 import {
   createResetWorld,
@@ -80,6 +87,34 @@ describe('GET/POST /password/reset', () => {
 
     expect((await logIn(newBrowser(world.t.app), user.email, TEST_PASSWORD)).status).toBe(401);
     expect((await logIn(newBrowser(world.t.app), user.email, NEW_PASSWORD)).status).toBe(303);
+  });
+
+  it('renews the CSRF secret, as /login does: a token minted before the reset is refused (403) afterwards', async () => {
+    await world.t.createUser({ email: 'ada@example.com' });
+    const token = await mailedResetToken(world, 'ada@example.com');
+    const browser = newBrowser(world.t.app);
+    await browser.get(`/password/reset/${token}`);
+    const oldToken = extractCsrfToken((await browser.get('/password/reset')).text);
+    const res = await browser
+      .post('/password/reset')
+      .type('form')
+      .send({ _csrf: oldToken, password: NEW_PASSWORD, password_confirmation: NEW_PASSWORD });
+    expect(res.status).toBe(303);
+    expect(findSetCookie(res, 'csrf')).toMatch(/^csrf=;.*Expires=Thu, 01 Jan 1970/);
+
+    const stale = await browser
+      .post('/account/sessions/revoke-all')
+      .type('form')
+      .send({ _csrf: oldToken });
+    expect(stale.status).toBe(403);
+    await browser.get('/private').expect(200);
+    // A form fetched after the reset works.
+    const fresh = await fetchCsrfToken(browser, '/account');
+    const revoke = await browser
+      .post('/account/sessions/revoke-others')
+      .type('form')
+      .send({ _csrf: fresh });
+    expect(revoke.status).toBe(303);
   });
 
   it('mails a "password changed" notice after the reset', async () => {
