@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { insertPasswordReset } from '../../src/password-reset/password-resets.repository';
+import { createResetToken, hashResetToken } from '../../src/password-reset/reset-token';
 import {
   cookieValue,
   extractCsrfToken,
@@ -176,6 +178,43 @@ describe('GET/POST /password/reset', () => {
     const token = await mailedResetToken(world, user.email);
     await world.t.db.updateTable('users').set({ is_active: 0 }).where('id', '=', user.id).execute();
     expect((await resetWith(newBrowser(world.t.app), token)).status).toBe(400);
+  });
+
+  it('refuses a link mailed before the account was disabled, once the account is enabled again', async () => {
+    const user = await world.t.createUser({ email: 'ada@example.com' });
+    const token = await mailedResetToken(world, user.email);
+    const admin = world.t.userAdmin();
+    await admin.setActive(user.email, false);
+    const voided = await world.t.db.selectFrom('password_resets').select('used_at').execute();
+    expect(voided).toEqual([{ used_at: expect.any(String) }]);
+    await admin.setActive(user.email, true);
+
+    const res = await resetWith(newBrowser(world.t.app), token);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(INVALID_LINK);
+    expect((await logIn(newBrowser(world.t.app), user.email, TEST_PASSWORD)).status).toBe(303);
+    // The way forward still works: a link asked for after the enable.
+    const fresh = await mailedResetToken(world, user.email);
+    expect((await resetWith(newBrowser(world.t.app), fresh)).status).toBe(303);
+  });
+
+  it('refuses, once enabled, a link written while the account was disabled (a request racing the disable)', async () => {
+    const user = await world.t.createUser({ email: 'ada@example.com' });
+    const admin = world.t.userAdmin();
+    await admin.setActive(user.email, false);
+    // What a reset request that read the account just before the disable writes just after it.
+    const token = createResetToken();
+    const now = world.t.clock.now();
+    await insertPasswordReset(world.t.db, {
+      userId: user.id,
+      tokenHash: hashResetToken(token),
+      now,
+      expiresAt: new Date(now.getTime() + 30 * 60_000),
+    });
+    await admin.setActive(user.email, true);
+    const res = await resetWith(newBrowser(world.t.app), token);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(INVALID_LINK);
   });
 
   it.each([
