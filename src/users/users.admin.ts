@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { AccountMail } from '../mail/account-mail';
 import { voidPasswordResets } from '../password-reset/password-resets.repository';
 import { deleteUserSessions } from '../sessions/sessions.repository';
+import { checkFullName, InvalidFullNameError } from './full-name';
 import { normalizeEmail, type User } from './user';
 import { findUserWithHashByEmail, listUsers, setUserActive } from './users.repository';
 import { insertNewUser, UnknownUserError } from './users.service';
@@ -50,6 +51,9 @@ export function createUserAdmin(deps: {
 
   return {
     async addUser(input: { email: string; fullName: string; password: string }): Promise<User> {
+      // Both checks come before the (deliberately slow) hash.
+      const name = checkFullName(input.fullName);
+      if (!name.isValid) throw new InvalidFullNameError(name.problem);
       checkPolicy(input.password, input.email);
       const passwordHash = await deps.hasher.hash(input.password);
       // The user and its audit row commit together, as at sign-up.
