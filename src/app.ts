@@ -171,7 +171,16 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   if (config.isSignupOpen) {
-    app.use(createSignupRouter({ accounts, cookie, currentUser, flash, policy }));
+    app.use(
+      createSignupRouter({
+        accounts,
+        cookie,
+        currentUser,
+        flash,
+        policy,
+        clearCsrfSecret: csrf.clearSecret,
+      }),
+    );
   }
   app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy }));
   if (accountMail.isEnabled) {
@@ -180,6 +189,7 @@ export function createApp(deps: AppDeps): Express {
         resets,
         cookie,
         deviceCookie,
+        clearCsrfSecret: csrf.clearSecret,
         flash,
         policy,
         cookieSecure: config.cookieSecure,

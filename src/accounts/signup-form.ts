@@ -1,6 +1,7 @@
 import { findPasswordProblem, type PasswordPolicy } from '../auth/password-policy';
 import { describeFieldProblem, readTextField, type FieldErrors } from '../http/form-fields';
-import { isPlausibleEmail, MAX_FULL_NAME_LENGTH, normalizeEmail } from '../users/user';
+import { checkFullName, describeFullNameProblem, MAX_FULL_NAME_LENGTH } from '../users/full-name';
+import { isPlausibleEmail, normalizeEmail } from '../users/user';
 
 export type SignupForm =
   | { isValid: true; email: string; fullName: string; password: string }
@@ -41,10 +42,9 @@ export function parseSignupForm(body: unknown, policy: PasswordPolicy): SignupFo
   if ('problem' in nameField) {
     errors.full_name = describeFieldProblem(nameField.problem, 'full name');
   } else {
-    fullName = nameField.value.trim();
-    if (fullName === '') errors.full_name = 'Enter your full name.';
-    else if ([...fullName].length > MAX_FULL_NAME_LENGTH)
-      errors.full_name = `Use at most ${MAX_FULL_NAME_LENGTH} characters for your name.`;
+    const name = checkFullName(nameField.value);
+    fullName = name.fullName;
+    if (!name.isValid) errors.full_name = describeFullNameProblem(name.problem);
   }
   const password = checkNewPassword(body, { email }, policy, errors);
   const kept = { email: email.slice(0, 254), fullName: fullName.slice(0, MAX_FULL_NAME_LENGTH) };

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import type { PasswordPolicy } from '../auth/password-policy';
 import type { CurrentUserMiddleware } from '../http/current-user';
 import type { Flash } from '../http/flash';
@@ -13,6 +13,8 @@ export function createSignupRouter(deps: {
   accounts: AccountsService;
   cookie: SessionCookie;
   currentUser: CurrentUserMiddleware;
+  /** Signing up logs the person in: like /login, it gives the browser a fresh CSRF secret. */
+  clearCsrfSecret(res: Response): void;
   flash: Flash;
   policy: PasswordPolicy;
 }): Router {
@@ -33,6 +35,7 @@ export function createSignupRouter(deps: {
     try {
       const issued = await deps.accounts.signUp(form, requestOrigin(req));
       deps.cookie.set(res, issued);
+      deps.clearCsrfSecret(res);
       deps.flash.set(res, 'signed-up');
       res.redirect(303, '/private');
     } catch (error) {

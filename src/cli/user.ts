@@ -6,6 +6,7 @@ import { openDatabase } from '../db/open-database';
 import { createBackgroundTasks } from '../background-tasks';
 import { createLogger } from '../logger';
 import { accountMailFromConfig } from '../mail/account-mail';
+import { checkFullName, InvalidFullNameError } from '../users/full-name';
 import { createUserAdmin, PasswordPolicyError } from '../users/users.admin';
 import { EmailTakenError, isPlausibleEmail, normalizeEmail, type User } from '../users/user';
 import { UnknownUserError } from '../users/users.service';
@@ -104,9 +105,12 @@ async function run(argv: string[]): Promise<string> {
     const target = email ?? '';
     switch (command) {
       case 'add': {
-        const password = await readNewPassword(values['password-stdin']);
         const fullName = values.name?.trim() || (normalizeEmail(target).split('@')[0] ?? target);
-        const user = await admin.addUser({ email: target, fullName, password });
+        // Checked before the prompt, so nobody types a password for a name that is refused.
+        const name = checkFullName(fullName);
+        if (!name.isValid) throw new InvalidFullNameError(name.problem);
+        const password = await readNewPassword(values['password-stdin']);
+        const user = await admin.addUser({ email: target, fullName: name.fullName, password });
         return `Added user ${user.email} (id ${user.id}, name "${user.fullName}").`;
       }
       case 'disable': {
@@ -140,7 +144,13 @@ async function run(argv: string[]): Promise<string> {
   }
 }
 
-const EXPECTED_ERRORS = [CliError, UnknownUserError, PasswordPolicyError, EmailTakenError];
+const EXPECTED_ERRORS = [
+  CliError,
+  UnknownUserError,
+  PasswordPolicyError,
+  EmailTakenError,
+  InvalidFullNameError,
+];
 
 run(process.argv.slice(2)).then(
   (output) => {

@@ -31,7 +31,15 @@ export function createAccountMail(deps: {
     login: `${publicUrl}/login`,
   };
 
-  /** Renders and sends one message; every message greets the person and carries the links. */
+  /**
+   * Renders and sends one message; every message carries the links. No
+   * message holds the person's name: anyone can sign up (or ask for a reset)
+   * with someone else's address, so the name is a stranger's text, and at the
+   * top of a mail from us ("Hello <name>,") it would read as our own words.
+   * The greeting is generic. The templates compile in strict mode, so one
+   * that asks for {{name}} fails to render (and its test) instead of
+   * printing it.
+   */
   function send(
     template: MailTemplateName,
     to: User,
@@ -39,7 +47,7 @@ export function createAccountMail(deps: {
     context: Record<string, unknown>,
     printedLinks: readonly string[] = [],
   ): Promise<void> {
-    const bodies = render(template, { name: to.fullName, ...links, ...context });
+    const bodies = render(template, { ...links, ...context });
     return mailer.send({ to: to.email, subject, ...bodies, links: printedLinks });
   }
 

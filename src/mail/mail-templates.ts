@@ -11,7 +11,7 @@ const mailDir = path.join(viewsDir, 'mail');
 /**
  * The plain-text and HTML bodies of each message, from views/mail/. A private
  * Handlebars instance: the text bodies are compiled without HTML escaping
- * (an "&" in a name must stay an "&"), the HTML ones with it.
+ * (an "&" in an address must stay an "&"), the HTML ones with it.
  */
 export function createMailTemplates() {
   const handlebars = Handlebars.create();

@@ -16,6 +16,8 @@ export interface PasswordResetRouterDeps {
   resets: PasswordResetService;
   cookie: SessionCookie;
   deviceCookie: DeviceCookie;
+  /** The reset logs the browser in: like /login, it gets a fresh CSRF secret. */
+  clearCsrfSecret(res: Response): void;
   flash: Flash;
   policy: PasswordPolicy;
   cookieSecure: boolean;
@@ -130,6 +132,7 @@ export function createPasswordResetRouter(deps: PasswordResetRouterDeps): Router
       const issued = await resets.resetPassword(token, password, requestOrigin(req));
       res.clearCookie(TOKEN_COOKIE, tokenCookie);
       deps.cookie.set(res, issued);
+      deps.clearCsrfSecret(res);
       deps.flash.set(res, 'password-reset');
       res.redirect(303, '/private');
     } catch (failure) {

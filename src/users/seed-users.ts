@@ -1,6 +1,7 @@
 import { MAX_PASSWORD_LENGTH } from '../auth/login-form';
 import { findUserWithHashByEmail } from './users.repository';
-import { EmailTakenError, isPlausibleEmail, MAX_FULL_NAME_LENGTH, normalizeEmail } from './user';
+import { checkFullName, describeFullNameProblem, MAX_FULL_NAME_LENGTH } from './full-name';
+import { EmailTakenError, isPlausibleEmail, normalizeEmail } from './user';
 import { registerUser, type UsersDeps } from './users.service';
 
 export interface SeedUser {
@@ -31,12 +32,11 @@ export function parseSeedUsers(json: unknown): SeedUser[] {
       password.length > MAX_PASSWORD_LENGTH
     )
       problems.push(`${where}: "password" must be 1 to ${MAX_PASSWORD_LENGTH} characters`);
-    if (
-      typeof fullName !== 'string' ||
-      fullName.trim().length === 0 ||
-      fullName.trim().length > MAX_FULL_NAME_LENGTH
-    )
+    const name = typeof fullName === 'string' ? checkFullName(fullName) : undefined;
+    if (name === undefined)
       problems.push(`${where}: "full_name" must be 1 to ${MAX_FULL_NAME_LENGTH} characters`);
+    else if (!name.isValid)
+      problems.push(`${where}: "full_name": ${describeFullNameProblem(name.problem)}`);
     if (problems.length > before) return [];
     return [{ email: email as string, password: password as string, fullName: fullName as string }];
   });

@@ -17,7 +17,6 @@ export function normalizeEmail(email: string): string {
 // only real check of an address is a mail that arrives.
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
 export const MAX_EMAIL_LENGTH = 254;
-export const MAX_FULL_NAME_LENGTH = 100;
 
 export function isPlausibleEmail(email: string): boolean {
   return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email);

@@ -7,7 +7,9 @@ import type { AuthEventType } from '../events/auth-event';
 import { createAuditLog } from '../events/audit-log';
 import type { Logger } from '../logger';
 import type { AccountMail } from '../mail/account-mail';
+import { voidPasswordResets } from '../password-reset/password-resets.repository';
 import { deleteUserSessions } from '../sessions/sessions.repository';
+import { checkFullName, InvalidFullNameError } from './full-name';
 import { normalizeEmail, type User } from './user';
 import { findUserWithHashByEmail, listUsers, setUserActive } from './users.repository';
 import { insertNewUser, UnknownUserError } from './users.service';
@@ -49,6 +51,9 @@ export function createUserAdmin(deps: {
 
   return {
     async addUser(input: { email: string; fullName: string; password: string }): Promise<User> {
+      // Both checks come before the (deliberately slow) hash.
+      const name = checkFullName(input.fullName);
+      if (!name.isValid) throw new InvalidFullNameError(name.problem);
       checkPolicy(input.password, input.email);
       const passwordHash = await deps.hasher.hash(input.password);
       // The user and its audit row commit together, as at sign-up.
@@ -61,11 +66,19 @@ export function createUserAdmin(deps: {
       return user;
     },
 
-    /** Disabling also ends every session, so issued cookies and tokens stop working at once. */
+    /**
+     * Disabling also ends every session, so issued cookies and tokens stop
+     * working at once, and voids every reset link, so enabling the account
+     * later does not bring an old link back. Enabling voids them again: a
+     * reset request that read the account as active just before the disable
+     * may have written its link just after it.
+     */
     async setActive(email: string, isActive: boolean): Promise<{ user: User; revoked: number }> {
       const user = await findUser(email);
       return db.transaction().execute(async (trx) => {
-        await setUserActive(trx, user.id, isActive, clock.now());
+        const now = clock.now();
+        await setUserActive(trx, user.id, isActive, now);
+        await voidPasswordResets(trx, user.id, now);
         const revoked = isActive ? 0 : await deleteUserSessions(trx, user.id);
         await record(user.id, isActive ? 'account_enabled' : 'account_disabled', trx);
         return { user, revoked };

@@ -1,6 +1,7 @@
 import type { PasswordHasher } from '../auth/password';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
+import { checkFullName, InvalidFullNameError } from './full-name';
 import { normalizeEmail, type User } from './user';
 import { insertUser } from './users.repository';
 
@@ -14,16 +15,20 @@ export interface UsersDeps {
  * Stores a new user whose password is already hashed, e-mail normalized and
  * name trimmed; throws EmailTakenError on a duplicate. `db` may be a
  * transaction, so the row commits with whatever else the caller writes.
+ * Every door checks the name first to say what is wrong; this check is the
+ * last one, so no way of creating a user can skip it (InvalidFullNameError).
  */
-export function insertNewUser(
+export async function insertNewUser(
   db: Db,
   input: { email: string; fullName: string },
   passwordHash: string,
   now: Date,
 ): Promise<User> {
+  const name = checkFullName(input.fullName);
+  if (!name.isValid) throw new InvalidFullNameError(name.problem);
   return insertUser(db, {
     email: normalizeEmail(input.email),
-    fullName: input.fullName.trim(),
+    fullName: name.fullName,
     passwordHash,
     now,
   });

@@ -186,6 +186,29 @@ describe('the user admin CLI', () => {
       expect(await (await app()).db.selectFrom('users').selectAll().execute()).toHaveLength(0);
     });
 
+    it.each([
+      [
+        'a line break',
+        'Ada\r\nBcc: x@evil.example',
+        'Put your name on one line, without line breaks.',
+      ],
+      ['a tab', 'Ada\tLovelace', 'Remove the control characters (such as tabs) from your name.'],
+      ['a right-to-left override', 'Ada \u202eecalevoL', 'Remove the invisible text-direction'],
+      ['101 characters', 'A'.repeat(101), 'Use at most 100 characters for your name.'],
+    ])(
+      'refuses a --name with %s with exit 1 and one line saying why, before asking for a password',
+      async (_label, name, message) => {
+        // No --password-stdin: had the name passed, the CLI would ask for the password instead.
+        const result = await cli(['add', 'ada@example.com', '--name', name], `${TEST_PASSWORD}\n`);
+        expect(result.code).toBe(1);
+        const line = expectOneLine(result, 'stderr');
+        expect(line).toMatch(/^Error: the full name cannot be used: /);
+        expect(line).toContain(message);
+        expect(line).not.toContain('Ada');
+        expect(await (await app()).db.selectFrom('users').selectAll().execute()).toHaveLength(0);
+      },
+    );
+
     it('refuses something that is not an e-mail address with exit 1', async () => {
       const result = await cli(['add', 'not-an-address', '--password-stdin'], TEST_PASSWORD);
       expect(result.code).toBe(1);

@@ -51,6 +51,11 @@ function htmlOf(mail: ReceivedMail): string {
   return html.replace(/\s+/g, ' ');
 }
 
+/** The first line of the plain-text body: the greeting. */
+function greetingOf(mail: ReceivedMail): string | undefined {
+  return (mail.parsed.text ?? '').split('\n')[0];
+}
+
 function subjectOf(mail: ReceivedMail): string | undefined {
   return mail.parsed.subject;
 }
@@ -137,7 +142,9 @@ describe('account notices over SMTP', () => {
 
     const when = expectedWhen(t.clock.now());
     const text = textOf(mail);
-    expect(text).toContain('Hello New Person,');
+    expect(greetingOf(mail)).toBe('Hello,');
+    expect(text).not.toContain('New Person');
+    expect(htmlOf(mail)).not.toContain('New Person');
     expect(text).toContain(`created for new.person@example.com on ${when}, from `);
     originIn(text);
     expect(text).toContain(FORGOT_LINK);
@@ -178,7 +185,9 @@ describe('account notices over SMTP', () => {
     expect(mail.envelopeTo).toEqual(['changer@example.com']);
     const when = expectedWhen(t.clock.now());
     const text = textOf(mail);
-    expect(text).toContain('Hello Cheng Anger,');
+    expect(greetingOf(mail)).toBe('Hello,');
+    expect(text).not.toContain('Cheng Anger');
+    expect(htmlOf(mail)).not.toContain('Cheng Anger');
     expect(text).toContain(`was changed on ${when}, from `);
     originIn(text);
     expect(text).toContain('If it was not you');
@@ -274,18 +283,66 @@ describe('account notices over SMTP', () => {
     expect(await deliveredAfterDrain(t.background, smtp)).toEqual([]);
   });
 
-  it('escapes the name in the HTML body and keeps it literal in the text body', async () => {
+  it('refuses a sign-up whose name carries a mail header ("Alice\\r\\nBcc: x@evil") with 400, and sends nothing', async () => {
     const res = await signUp(newBrowser(t.app), {
-      email: 'eve@example.com',
-      fullName: '<b>Eve & Co</b>',
+      email: 'alice@example.com',
+      fullName: 'Alice\r\nBcc: x@evil.example',
+    });
+    expect(res.status).toBe(400);
+    expect(res.text).toContain('Put your name on one line, without line breaks.');
+    expect(await t.db.selectFrom('users').selectAll().execute()).toEqual([]);
+    expect(await deliveredAfterDrain(t.background, smtp)).toEqual([]);
+  });
+
+  it('never makes a name read as our words: a sentence for a name is not the greeting, nor anywhere in the mail', async () => {
+    const sentence =
+      'Your account was compromised. Call +1 555 0100 now to keep it, Gatehouse security';
+    expect([...sentence].length).toBeLessThanOrEqual(100);
+    const res = await signUp(newBrowser(t.app), {
+      email: 'target@example.com',
+      fullName: sentence,
     });
     expect(res.status).toBe(303);
     const [mail] = (await deliveredAfterDrain(t.background, smtp)) as [ReceivedMail];
-    expect(textOf(mail)).toContain('Hello <b>Eve & Co</b>,');
-    expect(textOf(mail)).not.toContain('&amp;');
-    const html = htmlOf(mail);
-    expect(html).toContain('Hello &lt;b&gt;Eve &amp; Co&lt;/b&gt;,');
-    expect(html).not.toContain('<b>Eve');
+    expect(greetingOf(mail)).toBe('Hello,');
+    for (const body of [textOf(mail), htmlOf(mail)]) {
+      expect(body).not.toContain('compromised');
+      expect(body).not.toContain('555 0100');
+    }
+  });
+
+  it('leaves the name out of every message: welcome, password changed, sessions logged out, reset link', async () => {
+    const name = 'Mallory <b>& Co</b>';
+    const browser = newBrowser(t.app);
+    expect((await signUp(browser, { email: 'm@example.com', fullName: name })).status).toBe(303);
+    const changed = await submitAccountForm(browser, '/account/password', {
+      current_password: SIGNUP_PASSWORD,
+      password: NEW_PASSWORD,
+      password_confirmation: NEW_PASSWORD,
+    });
+    expect(changed.status).toBe(303);
+    expect((await submitAccountForm(browser, '/account/sessions/revoke-others')).status).toBe(303);
+    const forgot = await fetchCsrfToken(browser, '/password/forgot');
+    const reset = await browser
+      .post('/password/forgot')
+      .type('form')
+      .send({ _csrf: forgot, email: 'm@example.com' });
+    expect(reset.status).toBe(200);
+
+    const messages = await deliveredAfterDrain(t.background, smtp);
+    expect(messages.map(subjectOf).sort()).toEqual([
+      'Reset your Gatehouse password',
+      'Welcome to Gatehouse',
+      'Your Gatehouse password was changed',
+      'Your Gatehouse sessions were logged out',
+    ]);
+    for (const mail of messages) {
+      expect(greetingOf(mail)).toBe('Hello,');
+      expect(htmlOf(mail)).toContain('<p>Hello,</p>');
+      for (const body of [textOf(mail), htmlOf(mail)]) {
+        expect(body).not.toContain('Mallory');
+      }
+    }
   });
 });
 

@@ -1,5 +1,14 @@
 import request from 'supertest';
-import { cookieValue, findSetCookie, logIn, newBrowser } from '../helpers/browser';
+import { insertPasswordReset } from '../../src/password-reset/password-resets.repository';
+import { createResetToken, hashResetToken } from '../../src/password-reset/reset-token';
+import {
+  cookieValue,
+  extractCsrfToken,
+  fetchCsrfToken,
+  findSetCookie,
+  logIn,
+  newBrowser,
+} from '../helpers/browser';
 import { TEST_PASSWORD } from '../helpers/test-app';
 import {
   createResetWorld,
@@ -82,6 +91,34 @@ describe('GET/POST /password/reset', () => {
     expect((await logIn(newBrowser(world.t.app), user.email, NEW_PASSWORD)).status).toBe(303);
   });
 
+  it('renews the CSRF secret, as /login does: a token minted before the reset is refused (403) afterwards', async () => {
+    await world.t.createUser({ email: 'ada@example.com' });
+    const token = await mailedResetToken(world, 'ada@example.com');
+    const browser = newBrowser(world.t.app);
+    await browser.get(`/password/reset/${token}`);
+    const oldToken = extractCsrfToken((await browser.get('/password/reset')).text);
+    const res = await browser
+      .post('/password/reset')
+      .type('form')
+      .send({ _csrf: oldToken, password: NEW_PASSWORD, password_confirmation: NEW_PASSWORD });
+    expect(res.status).toBe(303);
+    expect(findSetCookie(res, 'csrf')).toMatch(/^csrf=;.*Expires=Thu, 01 Jan 1970/);
+
+    const stale = await browser
+      .post('/account/sessions/revoke-all')
+      .type('form')
+      .send({ _csrf: oldToken });
+    expect(stale.status).toBe(403);
+    await browser.get('/private').expect(200);
+    // A form fetched after the reset works.
+    const fresh = await fetchCsrfToken(browser, '/account');
+    const revoke = await browser
+      .post('/account/sessions/revoke-others')
+      .type('form')
+      .send({ _csrf: fresh });
+    expect(revoke.status).toBe(303);
+  });
+
   it('mails a "password changed" notice after the reset', async () => {
     await world.t.createUser({ email: 'ada@example.com' });
     const token = await mailedResetToken(world, 'ada@example.com');
@@ -141,6 +178,43 @@ describe('GET/POST /password/reset', () => {
     const token = await mailedResetToken(world, user.email);
     await world.t.db.updateTable('users').set({ is_active: 0 }).where('id', '=', user.id).execute();
     expect((await resetWith(newBrowser(world.t.app), token)).status).toBe(400);
+  });
+
+  it('refuses a link mailed before the account was disabled, once the account is enabled again', async () => {
+    const user = await world.t.createUser({ email: 'ada@example.com' });
+    const token = await mailedResetToken(world, user.email);
+    const admin = world.t.userAdmin();
+    await admin.setActive(user.email, false);
+    const voided = await world.t.db.selectFrom('password_resets').select('used_at').execute();
+    expect(voided).toEqual([{ used_at: expect.any(String) }]);
+    await admin.setActive(user.email, true);
+
+    const res = await resetWith(newBrowser(world.t.app), token);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(INVALID_LINK);
+    expect((await logIn(newBrowser(world.t.app), user.email, TEST_PASSWORD)).status).toBe(303);
+    // The way forward still works: a link asked for after the enable.
+    const fresh = await mailedResetToken(world, user.email);
+    expect((await resetWith(newBrowser(world.t.app), fresh)).status).toBe(303);
+  });
+
+  it('refuses, once enabled, a link written while the account was disabled (a request racing the disable)', async () => {
+    const user = await world.t.createUser({ email: 'ada@example.com' });
+    const admin = world.t.userAdmin();
+    await admin.setActive(user.email, false);
+    // What a reset request that read the account just before the disable writes just after it.
+    const token = createResetToken();
+    const now = world.t.clock.now();
+    await insertPasswordReset(world.t.db, {
+      userId: user.id,
+      tokenHash: hashResetToken(token),
+      now,
+      expiresAt: new Date(now.getTime() + 30 * 60_000),
+    });
+    await admin.setActive(user.email, true);
+    const res = await resetWith(newBrowser(world.t.app), token);
+    expect(res.status).toBe(400);
+    expect(res.text).toContain(INVALID_LINK);
   });
 
   it.each([

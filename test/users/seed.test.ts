@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { developmentSeedFile } from '../../src/paths';
+import { InvalidFullNameError } from '../../src/users/full-name';
 import { parseSeedUsers, seedUsers, type SeedUser } from '../../src/users/seed-users';
 import { logIn, newBrowser } from '../helpers/browser';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -64,6 +65,26 @@ describe('parseSeedUsers', () => {
     );
     expect(parseError([{ email: 'x@example.com', password: 'pw' }])).toMatch(
       /^entry 1: "full_name" must be 1 to \d+ characters$/,
+    );
+  });
+
+  it.each([
+    [
+      'a line break',
+      'Carol\r\nBcc: x@evil.example',
+      'Put your name on one line, without line breaks.',
+    ],
+    ['a tab', 'Carol\tSmith', 'Remove the control characters (such as tabs) from your name.'],
+    [
+      'a right-to-left override',
+      'Carol \u202eHtims',
+      'Remove the invisible text-direction characters (U+202A to U+202E, U+2066 to U+2069) from your name.',
+    ],
+    ['101 characters', 'C'.repeat(101), 'Use at most 100 characters for your name.'],
+    ['only spaces', '   ', 'Enter your full name.'],
+  ])('rejects a full_name with %s, saying why', (_label, fullName, message) => {
+    expect(parseError([{ ...VALID, full_name: fullName }])).toBe(
+      `entry 1: "full_name": ${message}`,
     );
   });
 
@@ -143,6 +164,13 @@ describe('seedUsers', () => {
     expect(result).toEqual({ created: 1, skipped: 1 });
     const rows = await t.db.selectFrom('users').select(['email', 'full_name']).execute();
     expect(rows).toEqual([{ email: 'carol@example.com', full_name: 'Carol' }]);
+  });
+
+  it('refuses a name that skipped the file check (InvalidFullNameError) and stores nothing', async () => {
+    await expect(
+      seedUsers(deps(), [{ ...ada, fullName: 'Ada\r\nBcc: x@evil.example' }]),
+    ).rejects.toBeInstanceOf(InvalidFullNameError);
+    expect(await t.db.selectFrom('users').selectAll().execute()).toEqual([]);
   });
 
   it('stores an argon2id hash of the password, never the password itself', async () => {
