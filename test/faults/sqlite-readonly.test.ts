@@ -117,6 +117,9 @@ describe('a read-only SQLite file (in-process app, genuine SQLITE_READONLY)', ()
  * immutable mapped file kills the process with SIGBUS, which no JavaScript
  * can catch (a fault of the platform, not one this app could answer).
  *
+ * That is why /readyz and start-up look at the files themselves, without
+ * touching SQLite (sqlite-unwritable.test.ts).
+ *
  * Needs CAP_LINUX_IMMUTABLE (root) and a file system with the attribute
  * (ext4, xfs, btrfs); elsewhere the suite says so and is skipped.
  */
