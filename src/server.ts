@@ -8,6 +8,7 @@ import { systemClock } from './clock';
 import { readConfigOrExit } from './cli/read-config';
 import { migrateToLatest } from './db/migrate';
 import { openDatabase } from './db/open-database';
+import { describeUnwritableFile, findUnwritableSqliteFile } from './db/sqlite-writable';
 import { createLogger } from './logger';
 import { startSessionPurger } from './sessions/session-purger';
 import { hasAnyUser } from './users/users.repository';
@@ -27,6 +28,16 @@ async function main(): Promise<void> {
     logger.warn(
       'SMTP_URL is not set: password reset and account e-mails are off (set SMTP_URL, MAIL_FROM and PUBLIC_URL to turn them on)',
     );
+  }
+
+  // Before SQLite opens it: SQLite opens what it cannot write read-only and
+  // fails each write later without naming the file; see sqlite-writable.ts.
+  if (config.database.kind === 'sqlite') {
+    const unwritable = findUnwritableSqliteFile(config.database.filename);
+    if (unwritable) {
+      logger.fatal(describeUnwritableFile(unwritable));
+      process.exit(1);
+    }
   }
 
   const database = openDatabase(config.database, {

@@ -19,5 +19,10 @@ export type Db = Kysely<Database>;
 export interface DatabaseHandle {
   db: Db;
   dialect: SqlDialect;
+  /**
+   * SQLite: the database file, for checks that look at the files themselves
+   * (sqlite-writable.ts). Absent for Postgres.
+   */
+  sqliteFile?: string;
   close(): Promise<void>;
 }

@@ -49,6 +49,7 @@ function openSqlite(filename: string): DatabaseHandle {
   return {
     db,
     dialect: 'sqlite',
+    sqliteFile: filename,
     close: () => db.destroy(),
   };
 }

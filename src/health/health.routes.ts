@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { DatabaseHandle } from '../db/database';
 import { isSchemaCurrent } from '../db/migrate';
+import { findUnwritableSqliteFile } from '../db/sqlite-writable';
 
 export function createHealthRouter(deps: { database: DatabaseHandle }): Router {
   const router = Router();
@@ -22,9 +23,20 @@ export function createHealthRouter(deps: { database: DatabaseHandle }): Router {
    * Readiness for a load balancer: the database answers and every migration
    * this code knows has been applied (an instance started with
    * MIGRATE_ON_START=false before `npm run db:migrate` is not ready).
+   *
+   * SQLite's files are checked first, and without touching SQLite: once its
+   * -shm is immutable, the query below would end the process with SIGBUS.
    */
   router.get('/readyz', async (_req, res) => {
     res.set('Cache-Control', 'no-store');
+    const unwritable = database.sqliteFile
+      ? findUnwritableSqliteFile(database.sqliteFile)
+      : undefined;
+    if (unwritable) {
+      return res
+        .status(503)
+        .json({ status: 'unavailable', database: `not writable: ${unwritable.path}` });
+    }
     let isCurrent: boolean;
     try {
       isCurrent = await isSchemaCurrent(database);

@@ -10,7 +10,7 @@ import type { DatabaseHandle, Db } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { newBrowser } from '../helpers/browser';
-import { canDoInScratchDir, describeIfCapable } from '../helpers/services';
+import { canMountTmpfs, describeIfCapable } from '../helpers/services';
 import { type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
@@ -142,30 +142,11 @@ describe('a full disk under SQLite (genuine SQLITE_FULL)', () => {
  * The mount is made where the server can see it (a private mount namespace
  * would not do: SQLite resolves the /proc/<pid>/root link that leads into
  * one, and would write beside it instead) and is always unmounted after the
- * test. Needs CAP_SYS_ADMIN; elsewhere the suite says so and is skipped. The
- * probe mounts in a throwaway namespace, so probing changes nothing.
+ * test. Needs CAP_SYS_ADMIN; elsewhere the suite says so and is skipped.
  */
 const TMPFS_SIZE = '4m';
 /** The WAL's reusable room lasts a few dozen sign-ups at most. */
 const MAX_ATTEMPTS_ON_FULL_DISK = 500;
-
-function canMountTmpfs(): boolean {
-  return canDoInScratchDir((dir) => {
-    execFileSync(
-      'unshare',
-      [
-        '--mount',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        'mount -t tmpfs -o size=64k probe "$0"',
-        dir,
-      ],
-      { stdio: 'ignore', timeout: 5000 },
-    );
-  });
-}
 
 const describeIfMount = describeIfCapable(
   canMountTmpfs(),

@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
@@ -9,7 +8,7 @@ import type { DatabaseHandle } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { extractCsrfToken, newBrowser } from '../helpers/browser';
-import { canDoInScratchDir, describeIfCapable } from '../helpers/services';
+import { canMakeImmutable, describeIfCapable, setImmutable } from '../helpers/services';
 import { logMessages, type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
@@ -118,18 +117,12 @@ describe('a read-only SQLite file (in-process app, genuine SQLITE_READONLY)', ()
  * immutable mapped file kills the process with SIGBUS, which no JavaScript
  * can catch (a fault of the platform, not one this app could answer).
  *
+ * That is why /readyz and start-up look at the files themselves, without
+ * touching SQLite (sqlite-unwritable.test.ts).
+ *
  * Needs CAP_LINUX_IMMUTABLE (root) and a file system with the attribute
  * (ext4, xfs, btrfs); elsewhere the suite says so and is skipped.
  */
-function canMakeImmutable(): boolean {
-  return canDoInScratchDir((dir) => {
-    const probe = path.join(dir, 'probe');
-    writeFileSync(probe, '');
-    execFileSync('chattr', ['+i', probe], { stdio: 'ignore' });
-    execFileSync('chattr', ['-i', probe], { stdio: 'ignore' });
-  });
-}
-
 const describeIfImmutable = describeIfCapable(
   canMakeImmutable(),
   'the chattr +i test needs root (CAP_LINUX_IMMUTABLE) on ext4/xfs/btrfs.',
@@ -140,9 +133,6 @@ describeIfImmutable('the SQLite file made read-only while the server runs (chatt
   let dbFile: string;
   let server: RunningServer | undefined;
   let immutable: string[] = [];
-
-  const setImmutable = (flag: '+i' | '-i', files: string[]) =>
-    execFileSync('chattr', [flag, ...files], { stdio: 'ignore' });
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-immutable-'));

@@ -31,16 +31,21 @@ export const FAULT_APP_ENV = {
   JWT_SECRET: 'a-forty-character-secret-0123456789abcde',
 };
 
-/** `node dist/src/server.js` on that database, with the fault-test limits, logging at info. */
-export function startFaultServer(databaseUrl: string): Promise<RunningServer> {
-  return startServer({
+/** The environment of a fault-test server on that database: fault-test limits, logging at info. */
+export function faultServerEnv(databaseUrl: string): Record<string, string> {
+  return {
     ...FAULT_APP_ENV,
     ...FAULT_TEST_ENV,
     DATABASE_URL: databaseUrl,
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
-  });
+  };
+}
+
+/** `node dist/src/server.js` on that database, with the fault-test environment. */
+export function startFaultServer(databaseUrl: string): Promise<RunningServer> {
+  return startServer(faultServerEnv(databaseUrl));
 }
 
 export interface LogLine {

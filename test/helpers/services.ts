@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -53,4 +53,48 @@ export function canDoInScratchDir(probe: (dir: string) => void): boolean {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Whether this machine can set the immutable attribute (chattr +i): it needs
+ * CAP_LINUX_IMMUTABLE (root) and a file system that has it (ext4, xfs, btrfs).
+ */
+export function canMakeImmutable(): boolean {
+  return canDoInScratchDir((dir) => {
+    const probe = path.join(dir, 'probe');
+    writeFileSync(probe, '');
+    setImmutable('+i', [probe]);
+    setImmutable('-i', [probe]);
+  });
+}
+
+/**
+ * chattr +i or -i. An immutable file refuses writes and deletion even to
+ * root, so a test that sets it undoes it in its teardown, before removing
+ * its temp folder.
+ */
+export function setImmutable(flag: '+i' | '-i', files: string[]): void {
+  execFileSync('chattr', [flag, ...files], { stdio: 'ignore' });
+}
+
+/**
+ * Whether this machine lets the tests mount a tmpfs (CAP_SYS_ADMIN). The
+ * probe mounts in a throwaway namespace, so probing changes nothing.
+ */
+export function canMountTmpfs(): boolean {
+  return canDoInScratchDir((dir) => {
+    execFileSync(
+      'unshare',
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        'mount -t tmpfs -o size=64k probe "$0"',
+        dir,
+      ],
+      { stdio: 'ignore', timeout: 5000 },
+    );
+  });
 }
