@@ -48,8 +48,9 @@ export interface AppDeps {
   /** Tests pass a counting wrapper around the real hasher. */
   hasher?: PasswordHasher;
   /**
-   * The parameters of the dummy hash for unknown e-mails: the server samples
-   * them (and makes that dummy) before it listens, so no login waits for it.
+   * The parameters of the dummy hash for unknown e-mails: the server starts
+   * sampling them (and making that dummy) at start-up, so that no login
+   * waits for it; otherwise the first unknown e-mail samples them.
    */
   storedParameters?: StoredParameters;
   /** Where rate-limit counters live: memory unless a shared store is given. */
