@@ -12,6 +12,11 @@ import { createSignupRouter } from './accounts/signup.routes';
 import { createApiRouter } from './api/api.routes';
 import { createAuthRouter } from './auth/auth.routes';
 import { createAuthService } from './auth/auth.service';
+import {
+  createStoredParameters,
+  followStoredParameters,
+  type StoredParameters,
+} from './auth/dummy-hash';
 import { limitHashing } from './auth/hashing-limiter';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks';
@@ -46,6 +51,12 @@ export interface AppDeps {
   logger?: Logger;
   /** Tests pass a counting wrapper around the real hasher. */
   hasher?: PasswordHasher;
+  /**
+   * The parameters of the dummy hash for unknown e-mails: the server starts
+   * sampling them (and making that dummy) at start-up, so that no login
+   * waits for it; otherwise the first unknown e-mail samples them.
+   */
+  storedParameters?: StoredParameters;
   /** Where rate-limit counters live: memory unless a shared store is given. */
   limiterFactory?: LimiterFactory;
   /** Work after the answer (e-mail): the server drains it at shutdown, tests await it. */
@@ -61,7 +72,13 @@ export function createApp(deps: AppDeps): Express {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger ?? createLogger(config);
   const db = deps.database.db;
-  const hasher = limitHashing(deps.hasher ?? createPasswordHasher(config.argon2), config.hashing);
+  const storedParameters =
+    deps.storedParameters ??
+    createStoredParameters({ db, configured: config.argon2, clock, logger });
+  const hasher = followStoredParameters(
+    limitHashing(deps.hasher ?? createPasswordHasher(config.argon2), config.hashing),
+    storedParameters,
+  );
   const limiterFactory = deps.limiterFactory ?? memoryLimiterFactory;
   const { rateLimits } = config;
   const tokens = createSessionTokens(config.jwtSecret, clock);

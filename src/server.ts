@@ -3,6 +3,7 @@ import net from 'node:net';
 import { createRedisLimiterFactory } from './abuse/redis-limiter';
 import { createApp } from './app';
 import { createBackgroundTasks } from './background-tasks';
+import { createStoredParameters } from './auth/dummy-hash';
 import { createPasswordHasher } from './auth/password';
 import { systemClock } from './clock';
 import { readConfigOrExit } from './cli/read-config';
@@ -68,10 +69,18 @@ async function main(): Promise<void> {
       })
     : undefined;
   // The dummy hash (for unknown e-mails) is made now, not on the first such
-  // login, so that one request does not take a hash longer than the others.
+  // login, so that one request does not take a hash longer than the others;
+  // with the parameters most stored hashes use, sampled first.
   const hasher = createPasswordHasher(config.argon2);
-  hasher
-    .dummyHash()
+  const storedParameters = createStoredParameters({
+    db: database.db,
+    configured: config.argon2,
+    clock: systemClock,
+    logger,
+  });
+  storedParameters
+    .current()
+    .then((params) => hasher.dummyHash(params))
     .catch((error: unknown) => logger.warn({ err: error }, 'could not prepare the dummy hash'));
   const background = createBackgroundTasks(logger);
   const app = createApp({
@@ -79,6 +88,7 @@ async function main(): Promise<void> {
     database,
     logger,
     hasher,
+    storedParameters,
     limiterFactory: redis?.factory,
     background,
   });

@@ -1,4 +1,4 @@
-import type { PasswordHasher } from './password';
+import { paramsKey, type PasswordHasher } from './password';
 
 export class HashingBusyError extends Error {
   readonly retryAfterSeconds = 5;
@@ -63,17 +63,23 @@ export function limitHashing(hasher: PasswordHasher, limits: HashingLimits): Pas
     }
   }
 
-  let dummy: Promise<string> | undefined;
+  const dummies = new Map<string, Promise<string>>();
   return {
     hash: (password) => withSlot(() => hasher.hash(password)),
     verify: (hash, password) => withSlot(() => hasher.verify(hash, password)),
     needsRehash: (hash) => hasher.needsRehash(hash),
-    dummyHash() {
-      // Made once; a failed attempt (busy) is forgotten so the next call retries.
-      dummy ??= withSlot(() => hasher.dummyHash()).catch((error: unknown) => {
-        dummy = undefined;
-        throw error;
-      });
+    dummyHash(params) {
+      // Made once per parameter set, in a slot like any hash; a failed attempt
+      // (busy) is forgotten so the next call retries.
+      const key = params ? paramsKey(params) : 'configured';
+      let dummy = dummies.get(key);
+      if (!dummy) {
+        dummy = withSlot(() => hasher.dummyHash(params)).catch((error: unknown) => {
+          dummies.delete(key);
+          throw error;
+        });
+        dummies.set(key, dummy);
+      }
       return dummy;
     },
   };

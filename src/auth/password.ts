@@ -10,15 +10,20 @@ export interface PasswordHasher {
   /** True when `hash` was made with other parameters than the configured ones. */
   needsRehash(hash: string): boolean;
   /**
-   * A hash of a random password, made once with the configured parameters, so
-   * that logging in with an unknown e-mail costs the same as a wrong password.
+   * A hash of a random password, so that logging in with an unknown e-mail
+   * costs the same as a wrong password: made once per parameter set, with
+   * `params` (those most stored hashes use) or else the configured ones.
    */
-  dummyHash(): Promise<string>;
+  dummyHash(params?: Argon2Params): Promise<string>;
 }
+
+/** One cache key per parameter set. */
+export const paramsKey = (params: Argon2Params) =>
+  `m=${params.memoryCost},t=${params.timeCost},p=${params.parallelism}`;
 
 export function createPasswordHasher(params: Argon2Params): PasswordHasher {
   const options: HashOptions & { raw?: false } = { type: argon2.argon2id, ...params };
-  let dummy: Promise<string> | undefined;
+  const dummies = new Map<string, Promise<string>>();
   return {
     hash: (password) => argon2.hash(password, options),
     async verify(hash, password) {
@@ -35,8 +40,13 @@ export function createPasswordHasher(params: Argon2Params): PasswordHasher {
         return true;
       }
     },
-    dummyHash() {
-      dummy ??= argon2.hash(randomBytes(32).toString('base64'), options);
+    dummyHash(wanted = params) {
+      const key = paramsKey(wanted);
+      let dummy = dummies.get(key);
+      if (!dummy) {
+        dummy = argon2.hash(randomBytes(32).toString('base64'), { ...options, ...wanted });
+        dummies.set(key, dummy);
+      }
       return dummy;
     },
   };

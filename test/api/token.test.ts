@@ -11,7 +11,7 @@ function countingVerifier() {
     wrap: (hasher: PasswordHasher): PasswordHasher => ({
       hash: (password) => hasher.hash(password),
       needsRehash: (hash) => hasher.needsRehash(hash),
-      dummyHash: () => hasher.dummyHash(),
+      dummyHash: (params) => hasher.dummyHash(params),
       verify(hash, password) {
         calls.verify += 1;
         return hasher.verify(hash, password);

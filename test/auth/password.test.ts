@@ -60,6 +60,14 @@ describe('the password hasher with the production parameters', () => {
     expect(hasher.needsRehash(hash)).toBe(false);
   });
 
+  it('makes the dummy hash once per parameter set it is asked for', async () => {
+    const fewerPasses = { ...PRODUCTION, timeCost: 1 };
+    const first = hasher.dummyHash(fewerPasses);
+    expect(hasher.dummyHash({ ...fewerPasses })).toBe(first);
+    expect(argon2idParams(await first)).toEqual({ m: '19456', t: '1', p: '1' });
+    expect(await hasher.dummyHash()).not.toBe(await first);
+  });
+
   it('makes a different dummy hash per hasher', async () => {
     const other = createPasswordHasher(PRODUCTION);
     expect(await other.dummyHash()).not.toBe(await hasher.dummyHash());

@@ -32,6 +32,7 @@ describe('GET/POST /password/forgot', () => {
     const res = await requestResetLink(newBrowser(world.t.app), 'Ada@Example.com');
     expect(res.status).toBe(200);
     expect(res.text).toContain(SENT_PAGE);
+    await world.t.background.drain();
     const [mail] = await world.smtp.waitForMessages(1);
     expect(mail?.envelopeTo).toEqual(['ada@example.com']);
     expect(mail?.parsed.subject).toBe('Reset your Gatehouse password');
@@ -44,7 +45,6 @@ describe('GET/POST /password/forgot', () => {
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(mail?.parsed.html).toContain(`href="${link}"`);
 
-    await world.t.background.drain();
     const rows = await resetRows();
     expect(rows).toHaveLength(1);
     expect(rows[0]?.user_id).toBe(user.id);

@@ -36,6 +36,8 @@ export async function mailedResetToken(world: ResetWorld, email: string): Promis
   const before = world.smtp.messages.length;
   const res = await requestResetLink(newBrowser(world.t.app), email);
   if (res.status !== 200) throw new Error(`forgot answered ${res.status}`);
+  // The mail waits a random moment after the answer; draining sends it now.
+  await world.t.background.drain();
   const mail = (await world.smtp.waitForMessages(before + 1))[before];
   if (!mail) throw new Error('no reset mail');
   return findLink(mail, RESET_LINK_PREFIX).slice(RESET_LINK_PREFIX.length);

@@ -123,6 +123,7 @@ describe('GET/POST /password/reset', () => {
     await world.t.createUser({ email: 'ada@example.com' });
     const token = await mailedResetToken(world, 'ada@example.com');
     await resetWith(newBrowser(world.t.app), token);
+    await world.t.background.drain();
     const [, notice] = await world.smtp.waitForMessages(2);
     expect(notice?.parsed.subject).toBe('Your Gatehouse password was changed');
     expect(notice?.envelopeTo).toEqual(['ada@example.com']);

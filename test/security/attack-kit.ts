@@ -122,9 +122,9 @@ export function countingHasher(): {
         return hasher.verify(hash, password);
       },
       needsRehash: (hash) => hasher.needsRehash(hash),
-      dummyHash() {
+      dummyHash(params) {
         calls.dummyHash += 1;
-        return hasher.dummyHash();
+        return hasher.dummyHash(params);
       },
     }),
   };

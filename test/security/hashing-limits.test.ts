@@ -26,7 +26,7 @@ function slowVerifier() {
     wrap: (hasher: PasswordHasher): PasswordHasher => ({
       hash: (password) => hasher.hash(password),
       needsRehash: (hash) => hasher.needsRehash(hash),
-      dummyHash: () => hasher.dummyHash(),
+      dummyHash: (params) => hasher.dummyHash(params),
       async verify(hash, password) {
         state.started += 1;
         await gate.opened;
