@@ -65,3 +65,22 @@ export function findSetCookie(res: Response, name: string): string | undefined {
 export function cookieValue(line: string | undefined): string | undefined {
   return line?.split(';')[0]?.split('=').slice(1).join('=');
 }
+
+/**
+ * After a login, the logged-in browser's CSRF secret is new: a token minted
+ * before is refused (403) on an account form, and one fetched now works.
+ */
+export async function expectOnlyFreshCsrfTokens(agent: Agent, oldToken: string): Promise<void> {
+  const stale = await agent
+    .post('/account/sessions/revoke-all')
+    .type('form')
+    .send({ _csrf: oldToken });
+  expect(stale.status).toBe(403);
+  await agent.get('/private').expect(200);
+  const fresh = await fetchCsrfToken(agent, '/account');
+  const revoke = await agent
+    .post('/account/sessions/revoke-others')
+    .type('form')
+    .send({ _csrf: fresh });
+  expect(revoke.status).toBe(303);
+}
