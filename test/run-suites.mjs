@@ -42,6 +42,7 @@ const postgresArgs = [
   'test/server',
   'test/scale',
   'test/faults',
+  'test/abuse/flood-memory',
   'test/mail/mail-config',
   'test/docker-compose',
   'test/db/copy-database',
