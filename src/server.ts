@@ -3,7 +3,7 @@ import net from 'node:net';
 import { createRedisLimiterFactory } from './abuse/redis-limiter';
 import { createApp } from './app';
 import { createBackgroundTasks } from './background-tasks';
-import { createPasswordHasher } from './auth/password';
+import { startHashingWorker } from './auth/hashing-worker';
 import { systemClock } from './clock';
 import { readConfigOrExit } from './cli/read-config';
 import { migrateToLatest } from './db/migrate';
@@ -67,9 +67,15 @@ async function main(): Promise<void> {
         logger,
       })
     : undefined;
+  // argon2 runs in a child process at nice 19, so that on a shared core a
+  // login flood gets only the CPU time page serving leaves (issue 15).
+  const hasher = startHashingWorker({
+    params: config.argon2,
+    concurrency: config.hashing.concurrency,
+    logger,
+  });
   // The dummy hash (for unknown e-mails) is made now, not on the first such
   // login, so that one request does not take a hash longer than the others.
-  const hasher = createPasswordHasher(config.argon2);
   hasher
     .dummyHash()
     .catch((error: unknown) => logger.warn({ err: error }, 'could not prepare the dummy hash'));
@@ -126,6 +132,7 @@ async function main(): Promise<void> {
       await background.drain();
       await redis?.close();
       await database.close();
+      await hasher.stop();
       logger.info('shut down cleanly');
       process.exit(0);
     });
