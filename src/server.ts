@@ -73,6 +73,7 @@ async function main(): Promise<void> {
     params: config.argon2,
     concurrency: config.hashing.concurrency,
     logger,
+    serverEnv: process.env,
   });
   // The dummy hash (for unknown e-mails) is made now, not on the first such
   // login, so that one request does not take a hash longer than the others.

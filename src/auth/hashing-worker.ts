@@ -30,6 +30,8 @@ export interface HashingWorkerOptions {
   /** argon2 operations the child runs at once: its libuv threadpool size. */
   concurrency: number;
   logger: Logger;
+  /** The server's environment, of which the child gets only MALLOC_ARENA_MAX. */
+  serverEnv?: NodeJS.ProcessEnv;
   /** The built child; tests from src/ use the one in dist/ too. */
   entry?: string;
   restart?: RestartPolicy;
@@ -58,6 +60,17 @@ const STOP_DEADLINE_MS = 2000;
  * memory): small V8 limits and one V8 helper thread keep its footprint small.
  */
 const CHILD_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1', '--v8-pool-size=1'];
+
+/**
+ * Only what the child uses: the server's secrets (JWT_SECRET, DATABASE_URL,
+ * SMTP_URL) stay out of it, and so does NODE_OPTIONS, which would undo its flags.
+ */
+function childEnv(concurrency: number, serverEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { UV_THREADPOOL_SIZE: String(concurrency) };
+  // One malloc arena (Dockerfile, bench): argon2's memory is not kept per thread.
+  if (serverEnv.MALLOC_ARENA_MAX) env.MALLOC_ARENA_MAX = serverEnv.MALLOC_ARENA_MAX;
+  return env;
+}
 
 interface Pending {
   resolve(value: string | boolean): void;
@@ -91,7 +104,7 @@ export function startHashingWorker(options: HashingWorkerOptions): HashingWorker
     restartTimer = undefined;
     const started = fork(entry, [encodeParams(options.params)], {
       execArgv: CHILD_NODE_FLAGS,
-      env: { ...process.env, UV_THREADPOOL_SIZE: String(options.concurrency) },
+      env: childEnv(options.concurrency, options.serverEnv ?? {}),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });

@@ -28,6 +28,11 @@ export function commandLine(pid: number): string {
   }
 }
 
+/** The environment `pid` was started with, as NAME=value strings. */
+export function environment(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+}
+
 /**
  * The nice value of one thread: field 19 of /proc/<pid>/task/<tid>/stat. The
  * second field (the name, in parentheses) may hold spaces and ')', so fields

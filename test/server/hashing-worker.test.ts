@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { extractCsrfToken } from '../helpers/browser';
-import { childPids, commandLine, isAlive, threadNice, threadNices } from '../helpers/proc';
+import {
+  childPids,
+  commandLine,
+  environment,
+  isAlive,
+  threadNice,
+  threadNices,
+} from '../helpers/proc';
 import {
   httpRequest,
   runNode,
@@ -117,6 +124,15 @@ describe('the server hashes passwords in a child process at nice 19 (node dist/s
     expect(threadNice(serverPid(server), serverPid(server))).toBe(0);
     expect(new Set(threadNices(serverPid(server)).values())).toEqual(new Set([0]));
     expect(childPids(serverPid(server))).toEqual([pid]);
+  });
+
+  it('gives the worker a threadpool of HASH_CONCURRENCY threads and none of the server’s secrets', async () => {
+    const pid = await until(() => workerPid(server));
+    const env = environment(pid);
+    expect(env).toContain('UV_THREADPOOL_SIZE=2');
+    const names = env.map((entry) => entry.split('=')[0]);
+    expect(names).not.toContain('JWT_SECRET');
+    expect(names).not.toContain('DATABASE_URL');
   });
 
   it('after kill -9 of the worker: the login it held answers 503 with Retry-After at once, and logins succeed again through a new worker', async () => {
