@@ -67,8 +67,9 @@ async function main(): Promise<void> {
         logger,
       })
     : undefined;
-  // argon2 runs in a child process at nice 19, so that on a shared core a
-  // login flood gets only the CPU time page serving leaves (issue 15).
+  // argon2 runs in a child process at the lowest priority (SCHED_IDLE, else
+  // nice 19), so that on a shared core a login flood gets only the CPU time
+  // page serving leaves (issue 15).
   const hasher = startHashingWorker({
     params: config.argon2,
     concurrency: config.hashing.concurrency,

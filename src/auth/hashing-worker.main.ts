@@ -9,12 +9,13 @@ import { createPasswordHasher } from './password';
 
 /**
  * The hashing worker: a child of the server (see hashing-worker.ts) that runs
- * argon2 at the lowest scheduling priority, so that on a busy core a login
- * flood gets only the CPU time that page serving leaves over.
+ * argon2 at the lowest scheduling priority (SCHED_IDLE, else nice 19), so
+ * that on a busy core a login flood gets only the CPU time that page serving
+ * leaves over.
  */
 
 // First, before any argon2 thread exists: the pool threads inherit it.
-lowerOwnPriority(19);
+lowerOwnPriority();
 
 if (!process.send) {
   console.error(

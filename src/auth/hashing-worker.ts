@@ -79,8 +79,9 @@ interface Pending {
 
 /**
  * Starts the hashing worker: argon2 leaves the server's process for a child
- * at nice 19, so on a shared core page serving keeps its share of the CPU
- * while logins flood. Callers still bound the work with limitHashing.
+ * at the lowest priority (SCHED_IDLE, else nice 19), so on a shared core page
+ * serving keeps its share of the CPU while logins flood. Callers still bound
+ * the work with limitHashing.
  *
  * If the child dies, every request it was working on fails at once with
  * HashingBusyError (a 503 with Retry-After, never a hang), and so does every

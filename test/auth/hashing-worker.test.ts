@@ -2,7 +2,14 @@ import pino from 'pino';
 import { HashingBusyError } from '../../src/auth/hashing-limiter';
 import { startHashingWorker, type HashingWorker } from '../../src/auth/hashing-worker';
 import { createPasswordHasher } from '../../src/auth/password';
-import { commandLine, isAlive, threadNices } from '../helpers/proc';
+import {
+  commandLine,
+  hasChrt,
+  isAlive,
+  SCHED_IDLE,
+  threadNices,
+  threadPolicy,
+} from '../helpers/proc';
 
 /**
  * The hashing worker's parent side against the real child: the built
@@ -82,7 +89,7 @@ describe('the hashing worker (a child process running argon2)', () => {
     expect(own.every(Boolean)).toBe(true);
   });
 
-  it('runs as a separate process whose every thread has nice 19, with a pool of `concurrency` threads', async () => {
+  it('runs as a separate process whose every thread has nice 19, and SCHED_IDLE where chrt is available', async () => {
     await worker.hash(PASSWORD); // the libuv pool exists from the first hash on
     const pid = runningPid(worker);
     expect(pid).not.toBe(process.pid);
@@ -90,6 +97,9 @@ describe('the hashing worker (a child process running argon2)', () => {
     const nices = threadNices(pid);
     expect(nices.size).toBeGreaterThan(1);
     expect([...nices.values()].every((nice) => nice === 19)).toBe(true);
+    if (hasChrt()) {
+      expect([...nices.keys()].every((tid) => threadPolicy(pid, tid) === SCHED_IDLE)).toBe(true);
+    }
   });
 
   it('when the child is killed: the request it held fails at once with HashingBusyError, so do requests until the restart, then hashing works again in a new child', async () => {

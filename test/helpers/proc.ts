@@ -44,6 +44,20 @@ export function threadNice(pid: number, tid: number): number {
   return Number(fromState[19 - 3]);
 }
 
+/** Linux's SCHED_IDLE, as field 41 (policy) of a thread's stat shows it. */
+export const SCHED_IDLE = 5;
+
+/** The scheduling policy of one thread: field 41 of its stat (0 = SCHED_OTHER). */
+export function threadPolicy(pid: number, tid: number): number {
+  const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+}
+
+/** Whether util-linux's chrt is here, through which the hashing worker asks for SCHED_IDLE. */
+export function hasChrt(): boolean {
+  return ['/usr/bin/chrt', '/bin/chrt'].some((candidate) => existsSync(candidate));
+}
+
 /** Every thread's nice value, by thread id. */
 export function threadNices(pid: number): Map<number, number> {
   const nices = new Map<number, number>();

@@ -6,9 +6,12 @@ import {
   childPids,
   commandLine,
   environment,
+  hasChrt,
   isAlive,
+  SCHED_IDLE,
   threadNice,
   threadNices,
+  threadPolicy,
 } from '../helpers/proc';
 import {
   httpRequest,
@@ -20,9 +23,9 @@ import {
 import { FAST_ARGON2_ENV, TEST_SECRET } from '../helpers/test-app';
 
 /**
- * Issue 15: argon2 runs in a child of the server at nice 19, so that on a
- * shared core a login flood takes only the CPU time page serving leaves. These
- * tests start the built server (node dist/src/server.js) and look at its
+ * Issue 15: argon2 runs in a child of the server at nice 19 and, where chrt
+ * can set it, SCHED_IDLE, so that on a shared core a login flood takes only
+ * the CPU time page serving leaves. These tests start the built server (node dist/src/server.js) and look at its
  * processes and threads in /proc (Linux).
  */
 jest.setTimeout(60_000);
@@ -90,7 +93,7 @@ function expectBusy(res: HttpResponse): void {
   expect(res.headers['retry-after']).toBe('5');
 }
 
-describe('the server hashes passwords in a child process at nice 19 (node dist/src/server.js)', () => {
+describe('the server hashes passwords in a child process at the lowest priority (node dist/src/server.js)', () => {
   let dir: string;
   let server: RunningServer;
   beforeEach(async () => {
@@ -114,14 +117,19 @@ describe('the server hashes passwords in a child process at nice 19 (node dist/s
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('has one hashing worker child whose every thread has nice 19, while every server thread keeps nice 0, and a login works through it', async () => {
+  it('has one hashing worker child whose every thread has nice 19 (and SCHED_IDLE), while every server thread keeps nice 0 and the normal policy, and a login works through it', async () => {
     expectLoggedIn(await logIn(server.port)); // the worker's argon2 pool exists from now on
     const pid = await until(() => workerPid(server));
     const workerNices = threadNices(pid);
     // main, one V8 helper, libuv's pool of HASH_CONCURRENCY threads at least
     expect(workerNices.size).toBeGreaterThanOrEqual(4);
     expect([...workerNices.values()]).toEqual(new Array<number>(workerNices.size).fill(19));
+    // SCHED_IDLE on top where chrt can set it (Linux with util-linux).
+    const policies = [...workerNices.keys()].map((tid) => threadPolicy(pid, tid));
+    if (hasChrt()) expect(policies).toEqual(new Array<number>(policies.length).fill(SCHED_IDLE));
     expect(threadNice(serverPid(server), serverPid(server))).toBe(0);
+    const serverThreads = [...threadNices(serverPid(server)).keys()];
+    expect(serverThreads.every((tid) => threadPolicy(serverPid(server), tid) === 0)).toBe(true);
     expect(new Set(threadNices(serverPid(server)).values())).toEqual(new Set([0]));
     expect(childPids(serverPid(server))).toEqual([pid]);
   });
