@@ -4,7 +4,7 @@ import { createRedisLimiterFactory } from './abuse/redis-limiter';
 import { createApp } from './app';
 import { createBackgroundTasks } from './background-tasks';
 import { createStoredParameters } from './auth/dummy-hash';
-import { createPasswordHasher } from './auth/password';
+import { startHashingWorker } from './auth/hashing-worker';
 import { systemClock } from './clock';
 import { readConfigOrExit } from './cli/read-config';
 import { migrateToLatest } from './db/migrate';
@@ -68,10 +68,18 @@ async function main(): Promise<void> {
         logger,
       })
     : undefined;
+  // argon2 runs in a child process at the lowest priority (SCHED_IDLE, else
+  // nice 19), so that on a shared core a login flood gets only the CPU time
+  // page serving leaves (issue 15).
+  const hasher = startHashingWorker({
+    params: config.argon2,
+    concurrency: config.hashing.concurrency,
+    logger,
+    serverEnv: process.env,
+  });
   // The dummy hash (for unknown e-mails) is made now, not on the first such
   // login, so that one request does not take a hash longer than the others;
   // with the parameters most stored hashes use, sampled first.
-  const hasher = createPasswordHasher(config.argon2);
   const storedParameters = createStoredParameters({
     db: database.db,
     configured: config.argon2,
@@ -136,6 +144,7 @@ async function main(): Promise<void> {
       await background.drain();
       await redis?.close();
       await database.close();
+      await hasher.stop();
       logger.info('shut down cleanly');
       process.exit(0);
     });
