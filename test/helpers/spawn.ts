@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -225,4 +226,47 @@ export function httpRequest(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+export interface SeededServer {
+  /** The scratch folder holding the server's SQLite file (and whatever the test puts there). */
+  dir: string;
+  server: RunningServer;
+  /** Kills the server if it still runs and removes the folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a fresh SQLite file in a scratch folder, seeded with the
+ * development users, cheap argon2, its own JWT secret, listening on a free
+ * loopback port; `env` (given the folder) adds to or overrides that.
+ */
+export async function startSeededServer(
+  name: string,
+  env: (dir: string) => Record<string, string> = () => ({}),
+): Promise<SeededServer> {
+  const dir = mkdtempSync(path.join(tmpdir(), `gatehouse-${name}-`));
+  const databaseEnv = {
+    DATABASE_URL: `sqlite:${path.join(dir, `${name}.db`)}`,
+    ARGON2_MEMORY_KIB: '1024',
+    ARGON2_TIME: '1',
+  };
+  const seeded = await runNode('cli/seed.js', [], databaseEnv);
+  if (seeded.code !== 0) throw new Error(`seeding failed: ${seeded.stderr}`);
+  const server = await startServer({
+    ...databaseEnv,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JWT_SECRET: 'a-forty-character-secret-0123456789abcde',
+    LOG_LEVEL: 'info',
+    ...env(dir),
+  });
+  return {
+    dir,
+    server,
+    async close() {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { extractCsrfToken } from '../helpers/browser';
 import {
   childPids,
@@ -15,12 +12,12 @@ import {
 } from '../helpers/proc';
 import {
   httpRequest,
-  runNode,
-  startServer,
   type HttpResponse,
   type RunningServer,
+  startSeededServer,
+  type SeededServer,
 } from '../helpers/spawn';
-import { FAST_ARGON2_ENV, TEST_SECRET } from '../helpers/test-app';
+import { TEST_SECRET } from '../helpers/test-app';
 
 /**
  * Issue 15: argon2 runs in a child of the server at nice 19 and, where chrt
@@ -94,28 +91,19 @@ function expectBusy(res: HttpResponse): void {
 }
 
 describe('the server hashes passwords in a child process at the lowest priority (node dist/src/server.js)', () => {
-  let dir: string;
   let server: RunningServer;
+  let seeded: SeededServer;
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-hashing-worker-'));
-    const env = { DATABASE_URL: `sqlite:${path.join(dir, 'worker.db')}`, ...FAST_ARGON2_ENV };
-    expect((await runNode('cli/seed.js', [], env)).code).toBe(0);
-    server = await startServer({
-      ...env,
-      PORT: '0',
-      HOST: '127.0.0.1',
+    seeded = await startSeededServer('worker', () => ({
       JWT_SECRET: TEST_SECRET,
-      LOG_LEVEL: 'info',
       HASH_CONCURRENCY: '2',
       // This is about the worker, not about throttling repeated logins.
       RATE_LIMIT_LOGIN_EMAIL_IP: '1000/15m',
       RATE_LIMIT_LOGIN_DEVICE: '1000/15m',
-    });
+    }));
+    ({ server } = seeded);
   });
-  afterEach(async () => {
-    await server.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => seeded.close());
 
   it('has one hashing worker child whose every thread has nice 19 (and SCHED_IDLE), while every server thread keeps nice 0 and the normal policy, and a login works through it', async () => {
     expectLoggedIn(await logIn(server.port)); // the worker's argon2 pool exists from now on

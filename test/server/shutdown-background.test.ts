@@ -1,15 +1,13 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { extractCsrfToken } from '../helpers/browser';
 import {
   httpRequest,
   logMessages,
-  runNode,
-  startServer,
   type RunningServer,
+  startSeededServer,
+  type SeededServer,
 } from '../helpers/spawn';
-import { FAST_ARGON2_ENV } from '../helpers/test-app';
 
 jest.setTimeout(60_000);
 
@@ -23,23 +21,14 @@ const ALICE = 'alice@example.com';
 describe('SIGTERM with background work still waiting (node dist/src/server.js)', () => {
   let dir: string;
   let server: RunningServer;
+  let seeded: SeededServer;
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-shutdown-mail-'));
-    const env = { DATABASE_URL: `sqlite:${path.join(dir, 'mail.db')}`, ...FAST_ARGON2_ENV };
-    expect((await runNode('cli/seed.js', [], env)).code).toBe(0);
-    server = await startServer({
-      ...env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      JWT_SECRET: 'a-forty-character-secret-0123456789abcde',
-      LOG_LEVEL: 'info',
-      MAIL_DIR: path.join(dir, 'mail'),
-    });
+    seeded = await startSeededServer('shutdown-mail', (folder) => ({
+      MAIL_DIR: path.join(folder, 'mail'),
+    }));
+    ({ dir, server } = seeded);
   });
-  afterEach(async () => {
-    await server.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => seeded.close());
 
   const mailFiles = () => {
     const mailDir = path.join(dir, 'mail');

@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { extractCsrfToken } from '../helpers/browser';
-import { runNode, startServer, type Exit, type RunningServer } from '../helpers/spawn';
-import { FAST_ARGON2_ENV } from '../helpers/test-app';
+import {
+  type Exit,
+  type RunningServer,
+  startSeededServer,
+  type SeededServer,
+} from '../helpers/spawn';
 
 /**
  * Graceful shutdown while clients are busy. The README promises that SIGTERM
@@ -98,26 +99,16 @@ interface Outcome {
 }
 
 describe('SIGTERM under keep-alive load (node dist/src/server.js)', () => {
-  let dir: string;
   let server: RunningServer;
+  let seeded: SeededServer;
   beforeEach(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-shutdown-'));
-    const env = { DATABASE_URL: `sqlite:${path.join(dir, 'load.db')}`, ...FAST_ARGON2_ENV };
-    expect((await runNode('cli/seed.js', [], env)).code).toBe(0);
-    server = await startServer({
-      ...env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      JWT_SECRET: 'a-forty-character-secret-0123456789abcde',
-      LOG_LEVEL: 'info',
+    seeded = await startSeededServer('shutdown', () => ({
       // A queued hash must not become a 503 on a slow machine: this is about shutdown.
       HASH_QUEUE_TIMEOUT_MS: '30000',
-    });
+    }));
+    ({ server } = seeded);
   });
-  afterEach(async () => {
-    await server.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => seeded.close());
 
   // KNOWN FAILURE until shutDown in src/server.ts is fixed (this test came with
   // the bug report): answers given after server.close() still say
