@@ -35,6 +35,8 @@ export interface HashingWorkerOptions {
   /** The built child; tests from src/ use the one in dist/ too. */
   entry?: string;
   restart?: RestartPolicy;
+  /** A request unanswered this long means a stuck child: it is killed and restarted. */
+  requestTimeoutMs?: number;
 }
 
 /** Built from src/auth/hashing-worker.main.ts; `npm run build` makes it. */
@@ -51,6 +53,14 @@ const DEFAULT_RESTART: RestartPolicy = {
   maxDelayMs: 5000,
   healthyAfterMs: 10_000,
 };
+
+/**
+ * Far above any real hash (~20 ms; seconds when pages keep the core busy and
+ * the idle-priority child waits its turn), far below a client giving up for
+ * ever: a child that is alive but answers nothing (stopped, deadlocked) must
+ * not hold logins, or let requests pile up in its channel, without end.
+ */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** How long stop() waits for the child to leave on its own before killing it. */
 const STOP_DEADLINE_MS = 2000;
@@ -75,6 +85,7 @@ function childEnv(concurrency: number, serverEnv: NodeJS.ProcessEnv): NodeJS.Pro
 interface Pending {
   resolve(value: string | boolean): void;
   reject(error: Error): void;
+  timer: NodeJS.Timeout;
 }
 
 /**
@@ -92,6 +103,7 @@ export function startHashingWorker(options: HashingWorkerOptions): HashingWorker
   if (!existsSync(entry))
     throw new Error(`the hashing worker ${entry} is missing: run npm run build`);
   const restart = options.restart ?? DEFAULT_RESTART;
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const { logger } = options;
   const pending = new Map<number, Pending>();
   let child: ChildProcess | undefined;
@@ -122,6 +134,7 @@ export function startHashingWorker(options: HashingWorkerOptions): HashingWorker
     const waiter = pending.get(message.id);
     if (!waiter) return;
     pending.delete(message.id);
+    clearTimeout(waiter.timer);
     if (message.ok) waiter.resolve(message.value);
     else waiter.reject(new Error(`hashing worker: ${message.error}`));
   }
@@ -130,8 +143,7 @@ export function startHashingWorker(options: HashingWorkerOptions): HashingWorker
     if (child !== ended) return;
     child = undefined;
     // Whatever it was hashing is lost: answer now rather than never.
-    for (const waiter of pending.values()) waiter.reject(new HashingBusyError());
-    pending.clear();
+    failAllPending();
     if (isStopped) return;
     if (performance.now() - startedAt >= restart.healthyAfterMs) {
       restartDelayMs = restart.firstDelayMs;
@@ -144,14 +156,35 @@ export function startHashingWorker(options: HashingWorkerOptions): HashingWorker
     restartDelayMs = Math.min(restartDelayMs * 2, restart.maxDelayMs);
   }
 
+  function failAllPending(): void {
+    for (const waiter of pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new HashingBusyError());
+    }
+    pending.clear();
+  }
+
+  function onStuck(stuck: ChildProcess): void {
+    if (child !== stuck) return;
+    logger.warn(
+      { pid: stuck.pid, timeoutMs: requestTimeoutMs },
+      'hashing worker did not answer in time: killing it',
+    );
+    // Its 'exit' fails what is pending and schedules the restart.
+    stuck.kill('SIGKILL');
+  }
+
   function call(request: HashingCall): Promise<string | boolean> {
     const running = child;
     if (!running?.connected) return Promise.reject(new HashingBusyError());
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+      const timer = setTimeout(() => onStuck(running), requestTimeoutMs);
+      timer.unref();
+      pending.set(id, { resolve, reject, timer });
       running.send({ ...request, id }, (error) => {
         if (!error || !pending.delete(id)) return;
+        clearTimeout(timer);
         reject(new HashingBusyError());
       });
     });
