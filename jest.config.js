@@ -8,4 +8,6 @@ module.exports = {
     '^.+\\.ts$': ['ts-jest', { isolatedModules: true }],
   },
   testTimeout: 20000,
+  // Suites that spawn the server run dist/: rebuild it when src/ is newer.
+  globalSetup: '<rootDir>/test/build-if-stale.mjs',
 };
