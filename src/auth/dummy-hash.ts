@@ -3,7 +3,8 @@ import type { Argon2Params } from '../config';
 import type { Db } from '../db/database';
 import type { Logger } from '../logger';
 import { sampleUserPasswordHashes } from '../users/password-hash-sample.repository';
-import { chooseDummyParameters, sameParams } from './dummy-parameters';
+import { sameParams } from './argon2-phc';
+import { chooseDummyParameters } from './dummy-parameters';
 import type { PasswordHasher } from './password';
 
 /** Hashes read per sample: enough to find a clear majority, each one index lookup. */

@@ -1,4 +1,5 @@
-import { chooseDummyParameters, parseArgon2Params } from '../../src/auth/dummy-parameters';
+import { parseArgon2Params } from '../../src/auth/argon2-phc';
+import { chooseDummyParameters } from '../../src/auth/dummy-parameters';
 
 const SALT_AND_HASH = 'FvYuSYNz+PUN0evpYABfhw$uJCZTPU5bdnVqo39jhwMbv2x0biZSlY31lVSXZwKMLU';
 const phc = (params: string, type = 'argon2id') => `$${type}$v=19$${params}$${SALT_AND_HASH}`;
