@@ -101,6 +101,10 @@ describe('invalid configuration', () => {
     ['DATABASE_URL', { DATABASE_URL: 'sqlite:' }],
     ['JWT_SECRET', { JWT_SECRET: 'x'.repeat(31) }],
     ['ARGON2_MEMORY_KIB', { ARGON2_MEMORY_KIB: '4' }],
+    // One mail an hour would leave strangers none and keep it all for devices.
+    ['RESET_MAILS_PER_HOUR', { RESET_MAILS_PER_HOUR: '1' }],
+    ['AUDIT_RETENTION_DAYS', { AUDIT_RETENTION_DAYS: '0' }],
+    ['RATE_LIMIT_LOGIN_DEVICE', { RATE_LIMIT_LOGIN_DEVICE: 'ten a minute' }],
   ])('throws a ConfigError naming %s for %j', (name, env) => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);

@@ -1,6 +1,12 @@
 import type { Response } from 'supertest';
 import type { User } from '../../src/users/user';
-import { fetchCsrfToken, findSetCookie, newBrowser, type Agent } from '../helpers/browser';
+import {
+  fetchCsrfToken,
+  findSetCookie,
+  newBrowser,
+  submitAccountForm,
+  type Agent,
+} from '../helpers/browser';
 import { TEST_PASSWORD } from '../helpers/test-app';
 import {
   createResetWorld,
@@ -140,6 +146,21 @@ describe('strangers cannot lock the owner out (device cookies, RATE_LIMIT_LOGIN_
     expect((await sendWithDeviceCookie(tampered)).status).toBe(429);
     expect((await sendWithDeviceCookie('garbage')).status).toBe(429);
     expect((await sendWithDeviceCookie(genuine)).status).toBe(303);
+  });
+
+  it('a password change on the account page voids the device cookies issued before it', async () => {
+    const owner = await ownersBrowser(world, user);
+    const other = newBrowser(world.t.app);
+    expect((await logInFrom(other, OWNER_IP, user.email, TEST_PASSWORD)).status).toBe(303);
+    const changed = await submitAccountForm(other, '/account/password', {
+      current_password: TEST_PASSWORD,
+      password: 'the new passphrase here',
+      password_confirmation: 'the new passphrase here',
+    });
+    expect(changed.status).toBe(303);
+    await exhaustEmailLimitFromStrangers();
+    const res = await logInFrom(owner, OWNER_IP, user.email, 'the new passphrase here');
+    expect(res.status).toBe(429);
   });
 
   it('a password reset voids the device cookies issued before it', async () => {
