@@ -8,7 +8,7 @@ import type { DatabaseHandle } from '../../src/db/database';
 import { migrateToLatest } from '../../src/db/migrate';
 import { openDatabase } from '../../src/db/open-database';
 import { extractCsrfToken, newBrowser } from '../helpers/browser';
-import { canMakeImmutable, describeIfCapable, setImmutable } from '../helpers/services';
+import { canMakeImmutable, describeIfCapable } from '../helpers/services';
 import { logMessages, type RunningServer } from '../helpers/spawn';
 import {
   captureLogger,
@@ -21,6 +21,7 @@ import {
   UNAVAILABLE_MESSAGE,
   FAULT_APP_ENV,
   startFaultServer,
+  immutableScratch,
 } from './support';
 
 jest.setTimeout(60_000);
@@ -129,32 +130,25 @@ const describeIfImmutable = describeIfCapable(
 );
 
 describeIfImmutable('the SQLite file made read-only while the server runs (chattr +i)', () => {
-  let dir: string;
-  let dbFile: string;
+  const scratch = immutableScratch('gatehouse-immutable-');
   let server: RunningServer | undefined;
-  let immutable: string[] = [];
 
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-immutable-'));
-    dbFile = path.join(dir, 'gatehouse.db');
-  });
+  beforeEach(() => scratch.create());
   afterEach(async () => {
-    // Always undone: an immutable file cannot be deleted, not even by root.
-    if (immutable.length > 0) setImmutable('-i', immutable);
-    immutable = [];
+    // First: an immutable file cannot be deleted, not even by root.
+    scratch.release();
     await server?.kill();
     server = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    scratch.remove();
   });
 
   it('answers 503 with an error log line, keeps serving, writes nothing, and recovers when writable', async () => {
-    server = await startFaultServer(`sqlite:${dbFile}`);
+    server = await startFaultServer(`sqlite:${scratch.dbFile}`);
     const app = server.url;
     const first = await signUpThroughForm(request.agent(app), 'before@example.com');
     expect(first.status).toBe(303);
 
-    immutable = [dbFile, `${dbFile}-wal`];
-    setImmutable('+i', immutable);
+    scratch.makeImmutable([scratch.dbFile, `${scratch.dbFile}-wal`]);
 
     const refused = await signUpThroughForm(request.agent(app), 'during@example.com');
     expectUnavailablePage(refused);
@@ -173,8 +167,7 @@ describeIfImmutable('the SQLite file made read-only while the server runs (chatt
     await request(app).get('/').expect(200);
     expect(server.child.exitCode).toBeNull();
 
-    setImmutable('-i', immutable);
-    immutable = [];
+    scratch.release();
     // No partial write: the refused e-mail is free (a leftover user would give 409)...
     const retried = await signUpThroughForm(request.agent(app), 'during@example.com');
     expect(retried.status).toBe(303);
@@ -182,7 +175,7 @@ describeIfImmutable('the SQLite file made read-only while the server runs (chatt
       'database unavailable',
     ]);
     // ...and, read from the file itself, each sign-up wrote one user, session and event.
-    const reader = openDatabase({ kind: 'sqlite', filename: dbFile });
+    const reader = openDatabase({ kind: 'sqlite', filename: scratch.dbFile });
     try {
       const rows = await storedRows(reader.db, 'during@example.com');
       expect(rows).toEqual({ hasUser: true, users: 2, sessions: 2, authEvents: 2 });

@@ -1,9 +1,7 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { canMakeImmutable, describeIfCapable, setImmutable } from '../helpers/services';
+import { existsSync } from 'node:fs';
+import { canMakeImmutable, describeIfCapable } from '../helpers/services';
 import { httpRequest, logMessages, runNode, type RunningServer } from '../helpers/spawn';
-import { faultServerEnv, startFaultServer } from './support';
+import { faultServerEnv, immutableScratch, startFaultServer } from './support';
 
 jest.setTimeout(60_000);
 
@@ -30,22 +28,16 @@ const SQLITE_FILES = [
 ] as const;
 
 describeIfImmutable('SQLite files that cannot be written (chattr +i)', () => {
-  let dir: string;
-  let dbFile: string;
+  const scratch = immutableScratch('gatehouse-unwritable-');
   let server: RunningServer | undefined;
-  let immutable: string[] = [];
 
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-unwritable-'));
-    dbFile = path.join(dir, 'gatehouse.db');
-  });
+  beforeEach(() => scratch.create());
   afterEach(async () => {
     // First: an immutable file cannot be deleted, not even by root.
-    if (immutable.length > 0) setImmutable('-i', immutable);
-    immutable = [];
+    scratch.release();
     await server?.kill();
     server = undefined;
-    rmSync(dir, { recursive: true, force: true });
+    scratch.remove();
   });
 
   const readyz = async (port: number) => {
@@ -56,13 +48,12 @@ describeIfImmutable('SQLite files that cannot be written (chattr +i)', () => {
   it.each(SQLITE_FILES)(
     '/readyz answers 503 naming %s once it is immutable, the server stays up, and is ready again once it is writable',
     async (_name, suffix) => {
-      server = await startFaultServer(`sqlite:${dbFile}`);
+      server = await startFaultServer(`sqlite:${scratch.dbFile}`);
       expect((await readyz(server.port)).status).toBe(200);
-      const file = `${dbFile}${suffix}`;
+      const file = `${scratch.dbFile}${suffix}`;
       expect(existsSync(file)).toBe(true);
 
-      immutable = [file];
-      setImmutable('+i', immutable);
+      scratch.makeImmutable([file]);
       expect(await readyz(server.port)).toEqual({
         status: 503,
         body: { status: 'unavailable', database: `not writable: ${file}` },
@@ -72,8 +63,7 @@ describeIfImmutable('SQLite files that cannot be written (chattr +i)', () => {
       expect(server.child.exitCode).toBeNull();
       expect(server.child.signalCode).toBeNull();
 
-      setImmutable('-i', immutable);
-      immutable = [];
+      scratch.release();
       expect(await readyz(server.port)).toEqual({
         status: 200,
         body: { status: 'ready', database: 'ok', migrations: 'current' },
@@ -85,15 +75,19 @@ describeIfImmutable('SQLite files that cannot be written (chattr +i)', () => {
     'a server started with %s immutable exits 1 with one line naming it and what to do, not with a signal',
     async (_name, suffix) => {
       // Files left behind as after kill -9 (a clean shutdown removes the -wal and -shm).
-      server = await startFaultServer(`sqlite:${dbFile}`);
+      server = await startFaultServer(`sqlite:${scratch.dbFile}`);
       await server.kill();
       server = undefined;
-      const file = `${dbFile}${suffix}`;
+      const file = `${scratch.dbFile}${suffix}`;
       expect(existsSync(file)).toBe(true);
 
-      immutable = [file];
-      setImmutable('+i', immutable);
-      const run = await runNode('server.js', [], faultServerEnv(`sqlite:${dbFile}`), 15_000);
+      scratch.makeImmutable([file]);
+      const run = await runNode(
+        'server.js',
+        [],
+        faultServerEnv(`sqlite:${scratch.dbFile}`),
+        15_000,
+      );
 
       expect(run).toMatchObject({ code: 1, signal: null });
       const naming = run.stdout.split('\n').filter((line) => line.includes(file));

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
@@ -6,6 +9,7 @@ import type { Response } from 'supertest';
 import type { Database, DatabaseHandle, Db } from '../../src/db/database';
 import type { Logger } from '../../src/logger';
 import { fetchCsrfToken, type Agent } from '../helpers/browser';
+import { setImmutable } from '../helpers/services';
 import { startServer, type RunningServer } from '../helpers/spawn';
 
 /** What every database-unavailable page says (src/http/error-handler.ts). */
@@ -124,4 +128,38 @@ export function openReadOnly(filename: string): DatabaseHandle {
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+/**
+ * A scratch folder for one SQLite database whose files a test makes
+ * immutable. `release()` clears the flag (an immutable file cannot be
+ * deleted, not even by root), and `remove()` releases, then deletes.
+ */
+export function immutableScratch(prefix: string) {
+  let dir = '';
+  let flagged: string[] = [];
+  const release = () => {
+    if (flagged.length > 0) setImmutable('-i', flagged);
+    flagged = [];
+  };
+  return {
+    get dir() {
+      return dir;
+    },
+    get dbFile() {
+      return path.join(dir, 'gatehouse.db');
+    },
+    create() {
+      dir = mkdtempSync(path.join(tmpdir(), prefix));
+    },
+    makeImmutable(files: string[]) {
+      flagged = files;
+      setImmutable('+i', files);
+    },
+    release,
+    remove() {
+      release();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
