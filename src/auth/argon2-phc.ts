@@ -1,4 +1,4 @@
-import type { Argon2Params } from '../config';
+import type { Argon2Params } from './hashing.config';
 
 /** argon2 version 1.3, the only one argon2 has written since 2016. */
 const ARGON2_VERSION = 19;

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import type { Argon2Params } from '../config';
+import type { Argon2Params } from './hashing.config';
 import type { Db } from '../db/database';
 import type { Logger } from '../logger';
 import { sampleUserPasswordHashes } from '../users/password-hash-sample.repository';

@@ -1,4 +1,4 @@
-import type { Argon2Params } from '../config';
+import type { Argon2Params } from './hashing.config';
 import { parseArgon2Params, sameParams } from './argon2-phc';
 
 /**

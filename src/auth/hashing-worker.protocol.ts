@@ -1,4 +1,4 @@
-import type { Argon2Params } from '../config';
+import type { Argon2Params } from './hashing.config';
 
 /**
  * The messages between the server and its hashing worker (IPC, JSON). Each

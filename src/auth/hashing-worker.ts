@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Argon2Params } from '../config';
+import type { Argon2Params } from './hashing.config';
 import type { Logger } from '../logger';
 import { projectRoot } from '../paths';
 import { needsArgon2Rehash } from './argon2-phc';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import argon2, { type HashOptions } from 'argon2';
-import type { Argon2Params } from '../config';
+import type { Argon2Params } from './hashing.config';
 
 /** The only door to argon2: hashing, verifying and spotting outdated hashes. */
 export interface PasswordHasher {

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createPasswordHasher } from '../auth/password';
-import { parseDatabaseUrl } from '../config';
+import { parseDatabaseUrl } from '../db/database.config';
 import { migrateToLatest } from '../db/migrate';
 import { openDatabase } from '../db/open-database';
 import { runMain } from './run-main';

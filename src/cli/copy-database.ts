@@ -1,4 +1,4 @@
-import { parseDatabaseUrl } from '../config';
+import { parseDatabaseUrl } from '../db/database.config';
 import { copyDatabase, TargetNotEmptyError } from '../db/copy-database';
 import { openDatabase } from '../db/open-database';
 import { readConfigOrExit } from './read-config';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteStatement } from 'kysely';
 import type { Pool as PgPool } from 'pg';
-import type { DatabaseLocation } from '../config';
+import type { DatabaseLocation } from './database.config';
 import type { Database, DatabaseHandle } from './database';
 
 export interface OpenDatabaseOptions {

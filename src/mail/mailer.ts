@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { MailConfig } from '../config';
+import type { MailConfig } from './mail.config';
 import type { Logger } from '../logger';
 
 export interface MailMessage {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { simpleParser } from 'mailparser';
 import pino from 'pino';
-import type { MailConfig } from '../../src/config';
+import type { MailConfig } from '../../src/mail/mail.config';
 import { createMailer, type MailMessage } from '../../src/mail/mailer';
 import { startSmtpServer } from '../helpers/smtp';
 
