@@ -1,5 +1,15 @@
 import path from 'node:path';
-import { loadConfig } from '../src/config';
+import { rateLimitVariables } from '../src/abuse/rate-limits.config';
+import { accountVariables } from '../src/accounts/accounts.config';
+import { corsVariables } from '../src/api/cors.config';
+import { hashingVariables } from '../src/auth/hashing.config';
+import { CONFIG_VARIABLES, loadConfig } from '../src/config';
+import { databaseVariables } from '../src/db/database.config';
+import { auditVariables } from '../src/events/audit-log.config';
+import { mailVariables } from '../src/mail/mail.config';
+import { passwordResetVariables } from '../src/password-reset/password-reset.config';
+import { serverVariables } from '../src/server.config';
+import { sessionVariables } from '../src/sessions/sessions.config';
 import { problemsOf } from './helpers/config-problems';
 
 const SECRET_40 = 'a-forty-character-secret-0123456789abcde';
@@ -33,6 +43,47 @@ describe('loadConfig defaults', () => {
     expect(config.cookieSecure).toBe(false);
     expect(config.migrateOnStart).toBe(false);
     expect(loadConfig({ COOKIE_SECURE: 'Yes' }).cookieSecure).toBe(true);
+  });
+
+  it('fills in the defaults of the other settings', () => {
+    const config = loadConfig({});
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.trustProxy).toBe(false);
+    expect(config.logLevel).toBe('info');
+    expect(config.databasePoolSize).toBe(10);
+    expect(config.passwordMinLength).toBe(12);
+    expect(config.isSignupOpen).toBe(true);
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.auditRetentionDays).toBe(90);
+    expect(config.hashing).toEqual({
+      concurrency: expect.any(Number),
+      queueSize: 64,
+      queueTimeoutMs: 2000,
+    });
+    expect(config.hashing.concurrency).toBeGreaterThanOrEqual(1);
+    expect(config.redisUrl).toBeNull();
+    expect(config.isRateLimitFailClosed).toBe(false);
+    const perMinutes = (points: number, minutes: number) => ({
+      points,
+      durationSeconds: minutes * 60,
+    });
+    expect(config.rateLimits).toEqual({
+      loginPerEmailAndIp: perMinutes(5, 15),
+      loginPerIp: perMinutes(50, 60),
+      loginPerEmail: perMinutes(100, 24 * 60),
+      loginPerDevice: perMinutes(10, 15),
+      signupPerIp: perMinutes(10, 60),
+      passwordChangePerUser: perMinutes(5, 15),
+      resetPerIp: perMinutes(20, 60),
+      resetPerEmail: perMinutes(5, 60),
+      resetMailsPerHour: 3,
+    });
+  });
+
+  it('listens on every interface in production, and logs nothing in tests', () => {
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET_40 }).host).toBe('0.0.0.0');
+    expect(loadConfig({ NODE_ENV: 'test' }).logLevel).toBe('silent');
+    expect(loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'debug' }).logLevel).toBe('debug');
   });
 
   it('treats a blank variable as unset', () => {
@@ -111,6 +162,12 @@ describe('invalid configuration', () => {
     expect(problems[0]).toMatch(new RegExp(`^${name}\\b`));
   });
 
+  it('refuses TRUST_PROXY=true, saying what to give instead', () => {
+    expect(problemsOf({ TRUST_PROXY: ' true ' })).toEqual([
+      'TRUST_PROXY=true would let any client choose its IP: give the hop count (e.g. 1) or the proxy addresses (e.g. loopback, 10.0.0.0/8)',
+    ]);
+  });
+
   it('accepts a JWT_SECRET of exactly 32 characters', () => {
     const config = loadConfig({ JWT_SECRET: 'x'.repeat(32) });
     expect(config.jwtSecret).toBe('x'.repeat(32));
@@ -144,15 +201,24 @@ describe('invalid configuration', () => {
     expect(problems[1]).toMatch(/^JWT_SECRET /);
   });
 
-  // Known bug (see the test report): a schema problem such as PORT=abc makes
-  // loadConfig throw before it checks DATABASE_URL and JWT_SECRET, so those are
-  // only reported on the next attempt. Remove `.failing` once fixed.
   it('reports malformed numbers together with DATABASE_URL and JWT_SECRET problems', () => {
     const problems = problemsOf({ PORT: 'abc', DATABASE_URL: 'mysql://x', JWT_SECRET: 'short' });
     expect(problems).toHaveLength(3);
     for (const name of ['PORT', 'DATABASE_URL', 'JWT_SECRET']) {
       expect(problems.some((problem) => problem.startsWith(`${name} `))).toBe(true);
     }
+  });
+});
+
+describe('TRUST_PROXY', () => {
+  it.each([
+    ['false', false],
+    ['1', 1],
+    [' 2 ', 2],
+    ['loopback', 'loopback'],
+    ['loopback, 10.0.0.0/8', 'loopback, 10.0.0.0/8'],
+  ])('reads %j as %j', (given, expected) => {
+    expect(loadConfig({ TRUST_PROXY: given }).trustProxy).toBe(expected);
   });
 });
 
@@ -174,6 +240,40 @@ describe('the JWT secret', () => {
 });
 
 describe('the loaded configuration', () => {
+  it('takes each variable from exactly one feature', () => {
+    const features = [
+      serverVariables,
+      databaseVariables,
+      sessionVariables,
+      hashingVariables,
+      accountVariables,
+      corsVariables,
+      rateLimitVariables,
+      auditVariables,
+      mailVariables,
+      passwordResetVariables,
+    ];
+    // Two features naming one variable would leave only the last one's rule.
+    const names = features.flatMap((variables) => Object.keys(variables));
+    expect(new Set(names).size).toBe(names.length);
+    expect(['NODE_ENV', ...names].sort()).toEqual([...CONFIG_VARIABLES].sort());
+  });
+
+  it('is frozen all the way down', () => {
+    const config = loadConfig({ CORS_ORIGINS: 'https://app.example.com' });
+    for (const part of [
+      config.database,
+      config.mail,
+      config.mail.transport,
+      config.rateLimits,
+      config.rateLimits.loginPerIp,
+      config.hashing,
+      config.corsOrigins,
+    ]) {
+      expect(Object.isFrozen(part)).toBe(true);
+    }
+  });
+
   it('is frozen, down to the argon2 parameters', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
