@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { field, type Field, type FieldValues } from '../config-fields';
+import { field, parseHttpUrl, type Field, type FieldValues } from '../config-fields';
 
 export interface CorsSettings {
   /** Origins allowed to call /token and /users/me from a browser (no credentials). */
@@ -35,15 +35,8 @@ function originList(): Field<readonly string[]> {
 }
 
 function parseOrigin(entry: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(entry);
-  } catch {
-    return undefined;
-  }
-  const isOrigin =
-    ['http:', 'https:'].includes(url.protocol) && url.origin === entry.replace(/\/$/, '');
-  return isOrigin ? url.origin : undefined;
+  const origin = parseHttpUrl(entry)?.origin;
+  return origin === entry.replace(/\/$/, '') ? origin : undefined;
 }
 
 export const corsVariables = { CORS_ORIGINS: originList() };

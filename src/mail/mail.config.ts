@@ -3,6 +3,7 @@ import { z } from 'zod';
 import {
   field,
   matching,
+  parseHttpUrl,
   refuse,
   text,
   type ConfigContext,
@@ -117,14 +118,9 @@ export function readMailSettings(
 
 /** An http(s) base URL without credentials, query or fragment; no trailing slash. */
 function parsePublicUrl(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return undefined;
-  }
+  const url = parseHttpUrl(text);
+  if (url === undefined) return undefined;
   const isPlain =
-    ['http:', 'https:'].includes(url.protocol) &&
     url.username === '' &&
     url.password === '' &&
     url.search === '' &&
