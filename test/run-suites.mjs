@@ -44,11 +44,9 @@ const postgresArgs = [
   'test/faults',
   'test/abuse/flood-memory',
   'test/mail/mail-config',
-  'test/docker-compose',
+  'test/packaging',
   'test/db/copy-database',
   'test/logging',
-  'test/dockerfile',
-  'test/env-example',
   'test/config',
 ];
 console.log('Running the database-backed tests again on Postgres (TEST_DATABASE=postgres)');

@@ -8,7 +8,7 @@ import path from 'node:path';
  */
 describe('the installed dependencies', () => {
   const lock = JSON.parse(
-    readFileSync(path.join(__dirname, '..', 'package-lock.json'), 'utf8'),
+    readFileSync(path.join(__dirname, '..', '..', 'package-lock.json'), 'utf8'),
   ) as { packages: Record<string, { version?: string }> };
 
   it('hold no cookie package older than 0.7.0', () => {
