@@ -5,7 +5,10 @@
 // under CI=true, where it fails. Extra arguments go to both jest runs; an
 // --outputFile=F becomes F and F.postgres.json.
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const jest = (args, env = {}) =>
   spawnSync(process.execPath, ['node_modules/jest/bin/jest.js', ...args], {
@@ -32,22 +35,38 @@ if (!isUp) {
   process.exit(sqliteStatus);
 }
 
-// The tests that build apps with createTestApp; the others (child processes,
-// the browser, file checks) do not depend on the database dialect.
+// The Postgres pass runs the test files that import createTestApp (directly,
+// or through a support module under test/), found by reading their imports:
+// createTestApp is the only reader of TEST_DATABASE, so every other file
+// (units, CLIs, spawned servers, the browser, file checks) would only run the
+// same code twice. A new test file is in the pass exactly when it builds apps.
+const NAMED_IMPORT = /import\s*\{([^}]*)\}\s*from\s*'([^']+)'/g;
+const LOCAL_MODULE = /from\s*'(\.{1,2}\/[^']+)'/g;
+const testRoot = path.dirname(fileURLToPath(import.meta.url));
+
+function buildsTestApps(file, seen = new Set()) {
+  if (seen.has(file) || !existsSync(file)) return false;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  for (const [, names, from] of text.matchAll(NAMED_IMPORT)) {
+    if (from.endsWith('/helpers/test-app') && /\bcreateTestApp\b/.test(names)) return true;
+  }
+  return [...text.matchAll(LOCAL_MODULE)].some(([, from]) => {
+    const target = `${path.resolve(path.dirname(file), from)}.ts`;
+    return target.startsWith(testRoot + path.sep) && buildsTestApps(target, seen);
+  });
+}
+
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const sqliteOnly = readdirSync(testRoot, { recursive: true })
+  .map((name) => path.join(testRoot, name))
+  .filter((file) => file.endsWith('.test.ts') && !buildsTestApps(file));
 const postgresArgs = [
   ...extra.map((arg) => (arg.startsWith('--outputFile=') ? `${arg}.postgres.json` : arg)),
+  // `npm test -- <paths>` may pick none of them.
+  '--passWithNoTests',
   '--testPathIgnorePatterns',
-  'test/e2e',
-  'test/cli',
-  'test/server',
-  'test/scale',
-  'test/faults',
-  'test/abuse/flood-memory',
-  'test/mail/mail-config',
-  'test/packaging',
-  'test/db/copy-database',
-  'test/logging',
-  'test/config',
+  ...sqliteOnly.map((file) => `^${escapeRegExp(file)}$`),
 ];
 console.log('Running the database-backed tests again on Postgres (TEST_DATABASE=postgres)');
 const postgresStatus = jest(postgresArgs, { TEST_DATABASE: 'postgres' });
