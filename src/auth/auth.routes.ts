@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import type { CurrentUserMiddleware } from '../http/current-user';
+import type { CurrentUserMiddleware } from '../sessions/current-user';
 import type { DeviceCookie } from '../http/device-cookie';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
 import type { FieldErrors } from '../http/form-fields';
@@ -7,7 +7,7 @@ import type { Flash } from '../http/flash';
 import { renderForm } from '../http/render-form';
 import { nextOrPrivate, toSafeLocalPath } from '../http/safe-redirect';
 import { requestOrigin } from '../http/request-origin';
-import type { SessionCookie } from '../http/session-cookie';
+import type { SessionCookie } from '../sessions/session-cookie';
 import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
 import type { AuthService } from './auth.service';
 import { parseLoginForm } from './login-form';

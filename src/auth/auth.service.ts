@@ -20,7 +20,7 @@ import { normalizeEmail, type User } from '../users/user';
 import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
 import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
 import type { PasswordHasher } from './password';
-import type { SessionTokens } from './session-token';
+import type { SessionTokens } from '../sessions/session-token';
 
 export interface AuthDeps {
   db: Db;
