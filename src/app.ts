@@ -20,7 +20,6 @@ import {
 import { limitHashing } from './auth/hashing-limiter';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks';
-import { createSessionTokens } from './auth/session-token';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { DatabaseHandle } from './db/database';
@@ -28,14 +27,12 @@ import { createAuditLog } from './events/audit-log';
 import { createRefusalLog } from './events/refusal-log';
 import { createHealthRouter } from './health/health.routes';
 import { createCsrfProtection } from './http/csrf';
-import { createCurrentUser } from './http/current-user';
 import { createDeviceCookie } from './http/device-cookie';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { createFlash } from './http/flash';
 import { keepCookiesPlain } from './http/plain-cookies';
 import { createRequestLog } from './http/request-log';
 import { createSecurityHeaders } from './http/security-headers';
-import { createSessionCookie } from './http/session-cookie';
 import { configureViews } from './http/views';
 import { createLogger, type Logger } from './logger';
 import { createPagesRouter } from './pages/pages.routes';
@@ -43,6 +40,9 @@ import { accountMailFromConfig } from './mail/account-mail';
 import { createPasswordResetRouter } from './password-reset/password-reset.routes';
 import { createPasswordResetService } from './password-reset/password-reset.service';
 import { publicDir } from './paths';
+import { createCurrentUser } from './sessions/current-user';
+import { createSessionCookie } from './sessions/session-cookie';
+import { createSessionsService } from './sessions/sessions.service';
 
 export interface AppDeps {
   config: Config;
@@ -81,18 +81,23 @@ export function createApp(deps: AppDeps): Express {
   );
   const limiterFactory = deps.limiterFactory ?? memoryLimiterFactory;
   const { rateLimits } = config;
-  const tokens = createSessionTokens(config.jwtSecret, clock);
   const audit = createAuditLog({ db, clock, logger });
+  const sessions = createSessionsService({
+    db,
+    clock,
+    audit,
+    secret: config.jwtSecret,
+    sessionMinutes: config.sessionMinutes,
+    sessionAbsoluteHours: config.sessionAbsoluteHours,
+  });
   const background = deps.background ?? createBackgroundTasks(logger);
   const deviceTrust = createDeviceTrust(config.jwtSecret);
   const auth = createAuthService({
     db,
     hasher,
-    tokens,
+    sessions,
     clock,
     audit,
-    sessionMinutes: config.sessionMinutes,
-    sessionAbsoluteHours: config.sessionAbsoluteHours,
     throttle: createLoginThrottle(
       {
         perEmailAndIp: rateLimits.loginPerEmailAndIp,
@@ -107,14 +112,15 @@ export function createApp(deps: AppDeps): Express {
   });
   const deviceCookie = createDeviceCookie(config);
   const cookie = createSessionCookie(config);
-  const currentUser = createCurrentUser({ auth, cookie });
+  const currentUser = createCurrentUser({ sessions, cookie });
   const csrf = createCsrfProtection(config);
   const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
   const accountMail = accountMailFromConfig({ config, logger, clock, background });
   // What the account services share: the database, hashing, time, sessions, mail, audit.
-  const accountDeps: AccountServiceDeps = { db, hasher, clock, auth, accountMail, audit };
+  const accountDeps: AccountServiceDeps = { db, hasher, clock, sessions, accountMail, audit };
   const accounts = createAccountsService({
     ...accountDeps,
+    auth,
     signupThrottle: createActionThrottle('signup_ip', rateLimits.signupPerIp, limiterFactory),
     passwordChangeThrottle: createActionThrottle(
       'password_change_user',
@@ -175,11 +181,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(createPagesRouter({ currentUser }));
   app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
   // Bearer-token routes come before CSRF: they read no cookie.
-  app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins }));
+  app.use(createApiRouter({ auth, sessions, corsOrigins: config.corsOrigins }));
   app.use(csrf.middleware);
   app.use(
     createAuthRouter({
       auth,
+      sessions,
       cookie,
       deviceCookie,
       currentUser,

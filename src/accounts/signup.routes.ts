@@ -1,10 +1,10 @@
 import { Router, type Response } from 'express';
 import type { PasswordPolicy } from '../auth/password-policy';
-import type { CurrentUserMiddleware } from '../http/current-user';
+import type { CurrentUserMiddleware } from '../sessions/current-user';
 import type { Flash } from '../http/flash';
 import { renderForm } from '../http/render-form';
 import { requestOrigin } from '../http/request-origin';
-import type { SessionCookie } from '../http/session-cookie';
+import type { SessionCookie } from '../sessions/session-cookie';
 import { EmailTakenError } from '../users/user';
 import type { AccountsService } from './accounts.service';
 import { parseSignupForm } from './signup-form';

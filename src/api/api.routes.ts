@@ -7,6 +7,7 @@ import { MAX_PASSWORD_LENGTH } from '../auth/login-form';
 import { readTextField } from '../http/form-fields';
 import { MAX_EMAIL_LENGTH } from '../users/user';
 import { requestOrigin } from '../http/request-origin';
+import type { SessionsService } from '../sessions/sessions.service';
 import { readBearerToken } from './bearer-token';
 import { createApiCors } from './cors';
 
@@ -24,9 +25,10 @@ function oauthError(res: Response, status: number, error: string, description?: 
  */
 export function createApiRouter(deps: {
   auth: AuthService;
+  sessions: SessionsService;
   corsOrigins: readonly string[];
 }): Router {
-  const { auth } = deps;
+  const { auth, sessions } = deps;
   const router = Router();
   const cors = createApiCors(deps.corsOrigins);
   // router.all matches these exact paths (router.use would match /token/anything too).
@@ -112,7 +114,7 @@ export function createApiRouter(deps: {
 
   router.get('/users/me', async (req, res) => {
     const token = readBearerToken(req);
-    const result = token === undefined ? null : await auth.authenticate(token, 'api');
+    const result = token === undefined ? null : await sessions.resumeSession(token, 'api');
     if (!result) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       return oauthError(

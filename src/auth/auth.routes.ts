@@ -1,5 +1,5 @@
 import { Router, type Request, type Response } from 'express';
-import type { CurrentUserMiddleware } from '../http/current-user';
+import type { CurrentUserMiddleware } from '../sessions/current-user';
 import type { DeviceCookie } from '../http/device-cookie';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
 import type { FieldErrors } from '../http/form-fields';
@@ -7,13 +7,15 @@ import type { Flash } from '../http/flash';
 import { renderForm } from '../http/render-form';
 import { nextOrPrivate, toSafeLocalPath } from '../http/safe-redirect';
 import { requestOrigin } from '../http/request-origin';
-import type { SessionCookie } from '../http/session-cookie';
+import type { SessionCookie } from '../sessions/session-cookie';
+import type { SessionsService } from '../sessions/sessions.service';
 import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
 import type { AuthService } from './auth.service';
 import { parseLoginForm } from './login-form';
 
 export interface AuthRouterDeps {
   auth: AuthService;
+  sessions: SessionsService;
   cookie: SessionCookie;
   deviceCookie: DeviceCookie;
   currentUser: CurrentUserMiddleware;
@@ -37,7 +39,7 @@ function isSameOriginNavigation(req: Request): boolean {
 }
 
 export function createAuthRouter(deps: AuthRouterDeps): Router {
-  const { auth, cookie, currentUser } = deps;
+  const { auth, sessions, cookie, currentUser } = deps;
   const router = Router();
 
   function renderLogin(
@@ -56,7 +58,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
 
   async function logOut(req: Request, res: Response): Promise<void> {
     const { user, session } = res.locals;
-    if (user && session) await auth.endSession({ user, session }, requestOrigin(req));
+    if (user && session) await sessions.terminateSession({ user, session }, requestOrigin(req));
     cookie.clear(res);
     if (user) deps.flash.set(res, 'logged-out');
     res.redirect(303, '/');

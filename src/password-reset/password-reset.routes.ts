@@ -7,7 +7,7 @@ import type { Flash } from '../http/flash';
 import { describeFieldProblem, readTextField, type FieldErrors } from '../http/form-fields';
 import { renderForm } from '../http/render-form';
 import { requestOrigin } from '../http/request-origin';
-import type { SessionCookie } from '../http/session-cookie';
+import type { SessionCookie } from '../sessions/session-cookie';
 import { isPlausibleEmail, normalizeEmail, type User } from '../users/user';
 import { InvalidResetLinkError, type PasswordResetService } from './password-reset.service';
 import { isWellFormedResetToken } from './reset-token';

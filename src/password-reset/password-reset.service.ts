@@ -4,9 +4,9 @@ import { findTrustedDeviceId, type DeviceTrust } from '../abuse/device-trust';
 import type { ResetMailAllowance } from '../abuse/reset-mail-allowance';
 import type { AccountServiceDeps } from '../accounts/accounts.service';
 import { replacePassword } from '../accounts/replace-password';
-import type { IssuedToken } from '../auth/auth.service';
 import type { BackgroundTasks } from '../background-tasks';
 import type { RequestOrigin } from '../events/auth-event';
+import type { IssuedToken } from '../sessions/session';
 import { normalizeEmail, type User } from '../users/user';
 import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
 import {
@@ -120,7 +120,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       await replacePassword(trx, user.id, newHash, now);
       await recordLogin(trx, user.id, now);
       await record(user.id, 'password_reset', origin, trx);
-      return deps.auth.startSessionFor(user, 'browser', origin, trx);
+      return deps.sessions.startNewSessionFor(user, 'browser', origin, trx);
     });
     accountMail.passwordChanged(user, origin);
     return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };
