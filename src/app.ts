@@ -32,6 +32,7 @@ import { createCurrentUser } from './http/current-user';
 import { createDeviceCookie } from './http/device-cookie';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { createFlash } from './http/flash';
+import { parseFormBody } from './http/form-body';
 import { keepCookiesPlain } from './http/plain-cookies';
 import { createRequestLog } from './http/request-log';
 import { createSecurityHeaders } from './http/security-headers';
@@ -62,9 +63,6 @@ export interface AppDeps {
   /** Work after the answer (e-mail): the server drains it at shutdown, tests await it. */
   background?: BackgroundTasks;
 }
-
-/** Form posts are a handful of short fields; anything bigger is refused (413). */
-const FORM_BODY_LIMIT = '10kb';
 
 /** Builds the whole app without I/O: no listening, no timers, no environment. */
 export function createApp(deps: AppDeps): Express {
@@ -173,9 +171,9 @@ export function createApp(deps: AppDeps): Express {
   // CSRF, which would otherwise mint a secret cookie on every page view, and
   // before the form parser, which they do not need.
   app.use(createPagesRouter({ currentUser }));
-  app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
-  // Bearer-token routes come before CSRF: they read no cookie.
-  app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins }));
+  // Bearer-token routes come before CSRF (they read no cookie) and answer their own errors.
+  app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins, logger }));
+  app.use(parseFormBody);
   app.use(csrf.middleware);
   app.use(
     createAuthRouter({

@@ -1,5 +1,4 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { API_PATHS } from '../api/api.routes';
 import { describeDatabaseFault } from '../db/database-errors';
 import { notFound } from '../errors';
 import type { Logger } from '../logger';
@@ -46,8 +45,6 @@ export function createErrorHandler(deps: {
       !deps.isProduction && error instanceof Error && answer.status >= 500
         ? error.stack
         : undefined;
-    // An API client gets JSON even when it sends no Accept header (curl, SDKs).
-    if (API_PATHS.includes(req.path)) return res.json(toJsonError(answer));
     res.format({
       html: () => res.render('errors/error', { ...answer, stack }),
       json: () => res.json(toJsonError(answer)),
