@@ -1,11 +1,8 @@
-import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import { createActionThrottle } from './abuse/action-throttle';
 import { createDeviceTrust } from './abuse/device-trust';
-import { createLoginThrottle } from './abuse/login-throttle';
-import { createResetMailAllowance } from './abuse/reset-mail-allowance';
-import { memoryLimiterFactory, type LimiterFactory } from './abuse/rate-limit';
+import type { LimiterFactory } from './abuse/rate-limit';
+import { createThrottles } from './abuse/throttles';
 import { createAccountRouter } from './accounts/account.routes';
 import { createAccountsService, type AccountServiceDeps } from './accounts/accounts.service';
 import { createSignupRouter } from './accounts/signup.routes';
@@ -37,13 +34,13 @@ import { keepCookiesPlain } from './http/plain-cookies';
 import { createRequestLog } from './http/request-log';
 import { createSecurityHeaders } from './http/security-headers';
 import { createSessionCookie } from './http/session-cookie';
+import { serveStaticFiles } from './http/static-files';
 import { configureViews } from './http/views';
 import { createLogger, type Logger } from './logger';
 import { createPagesRouter } from './pages/pages.routes';
 import { accountMailFromConfig } from './mail/account-mail';
 import { createPasswordResetRouter } from './password-reset/password-reset.routes';
 import { createPasswordResetService } from './password-reset/password-reset.service';
-import { publicDir } from './paths';
 
 export interface AppDeps {
   config: Config;
@@ -77,8 +74,7 @@ export function createApp(deps: AppDeps): Express {
     limitHashing(deps.hasher ?? createPasswordHasher(config.argon2), config.hashing),
     storedParameters,
   );
-  const limiterFactory = deps.limiterFactory ?? memoryLimiterFactory;
-  const { rateLimits } = config;
+  const throttles = createThrottles(config.rateLimits, deps.limiterFactory);
   const tokens = createSessionTokens(config.jwtSecret, clock);
   const audit = createAuditLog({ db, clock, logger });
   const background = deps.background ?? createBackgroundTasks(logger);
@@ -91,15 +87,7 @@ export function createApp(deps: AppDeps): Express {
     audit,
     sessionMinutes: config.sessionMinutes,
     sessionAbsoluteHours: config.sessionAbsoluteHours,
-    throttle: createLoginThrottle(
-      {
-        perEmailAndIp: rateLimits.loginPerEmailAndIp,
-        perIp: rateLimits.loginPerIp,
-        perEmail: rateLimits.loginPerEmail,
-        perDevice: rateLimits.loginPerDevice,
-      },
-      limiterFactory,
-    ),
+    throttle: throttles.login,
     deviceTrust,
     refusals: createRefusalLog({ db, clock, logger, background }),
   });
@@ -113,26 +101,18 @@ export function createApp(deps: AppDeps): Express {
   const accountDeps: AccountServiceDeps = { db, hasher, clock, auth, accountMail, audit };
   const accounts = createAccountsService({
     ...accountDeps,
-    signupThrottle: createActionThrottle('signup_ip', rateLimits.signupPerIp, limiterFactory),
-    passwordChangeThrottle: createActionThrottle(
-      'password_change_user',
-      rateLimits.passwordChangePerUser,
-      limiterFactory,
-    ),
+    signupThrottle: throttles.signupPerIp,
+    passwordChangeThrottle: throttles.passwordChangePerUser,
   });
   const policy = { minLength: config.passwordMinLength };
   const resets = createPasswordResetService({
     ...accountDeps,
     background,
     tokenMinutes: config.resetTokenMinutes,
-    perIpThrottle: createActionThrottle('reset_ip', rateLimits.resetPerIp, limiterFactory),
-    perEmailThrottle: createActionThrottle('reset_email', rateLimits.resetPerEmail, limiterFactory),
-    perDeviceThrottle: createActionThrottle(
-      'reset_device',
-      rateLimits.resetPerEmail,
-      limiterFactory,
-    ),
-    mailAllowance: createResetMailAllowance(rateLimits.resetMailsPerHour, limiterFactory),
+    perIpThrottle: throttles.resetPerIp,
+    perEmailThrottle: throttles.resetPerEmail,
+    perDeviceThrottle: throttles.resetPerDevice,
+    mailAllowance: throttles.resetMails,
     deviceTrust,
   });
 
@@ -150,13 +130,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(createRequestLog(logger));
   app.use(createSecurityHeaders(config));
-  // Static files only under their own paths, so dynamic pages never cost a
-  // file-system lookup first.
-  const staticOptions = { index: false, maxAge: config.isProduction ? '1h' : 0 };
-  app.use('/css', express.static(path.join(publicDir, 'css'), staticOptions));
-  app.get('/favicon.svg', (_req, res) =>
-    res.sendFile(path.join(publicDir, 'favicon.svg'), staticOptions),
-  );
+  serveStaticFiles(app, { isProduction: config.isProduction });
   app.use(createHealthRouter({ database: deps.database }));
 
   // Everything below is dynamic and may show personal data or carry a CSRF
