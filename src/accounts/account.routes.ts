@@ -5,6 +5,7 @@ import type { PasswordPolicy } from '../auth/password-policy';
 import { badRequest } from '../errors';
 import { AUTH_EVENT_LABELS } from '../events/auth-event';
 import type { CurrentUserMiddleware } from '../sessions/current-user';
+import { setErrorStatus } from '../http/error-answer';
 import type { Flash } from '../http/flash';
 import { describeFieldProblem, readTextField, type FieldErrors } from '../http/form-fields';
 import { renderForm } from '../http/render-form';
@@ -93,7 +94,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     } catch (error) {
       if (!(error instanceof InvalidCredentialsError || error instanceof AccountDisabledError))
         throw error;
-      res.status(401);
+      setErrorStatus(res, error);
       return renderAccount(req, res, {
         errors: { current_password: 'Your current password is not right.' },
       });

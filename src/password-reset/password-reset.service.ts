@@ -5,6 +5,7 @@ import type { ResetMailAllowance } from '../abuse/reset-mail-allowance';
 import type { AccountServiceDeps } from '../accounts/accounts.service';
 import { replacePassword } from '../accounts/replace-password';
 import type { BackgroundTasks } from '../background-tasks';
+import { HttpError } from '../errors';
 import type { RequestOrigin } from '../events/auth-event';
 import type { IssuedToken } from '../sessions/session';
 import { normalizeEmail, type User } from '../users/user';
@@ -17,10 +18,9 @@ import {
 import { createResetToken, hashResetToken, isWellFormedResetToken } from './reset-token';
 
 /** Unknown, malformed, expired, used or voided: the person gets one answer for all. */
-export class InvalidResetLinkError extends Error {
+export class InvalidResetLinkError extends HttpError {
   constructor() {
-    super('This password reset link is not valid any more.');
-    this.name = 'InvalidResetLinkError';
+    super(400, 'invalid_reset_link', 'This password reset link is not valid any more.');
   }
 }
 
