@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { deleteExpiredSessions } from '../../src/sessions/sessions.repository';
 import { extractCsrfToken, findSetCookie, setCookies } from '../helpers/browser';
 import { createTestApp, TEST_SECRET, type TestApp } from '../helpers/test-app';
+import { base64url, handMadeToken } from '../security/attack-kit';
 import type { User } from '../../src/users/user';
 import {
   expectRedirectToLogin,
@@ -20,18 +20,6 @@ const CLEARED_SESSION_COOKIE = /^session=;.*Expires=Thu, 01 Jan 1970 00:00:00 GM
 /** Every Set-Cookie line for the session cookie, in order (the browser keeps the last). */
 function sessionCookieLines(res: Response): string[] {
   return setCookies(res).filter((line) => line.startsWith('session='));
-}
-
-const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** Builds a JWT by hand, so the header can say anything an attacker likes. */
-function handMadeToken(header: object, payload: object, hmacSecret?: string): string {
-  const signingInput = `${base64url(header)}.${base64url(payload)}`;
-  const signature =
-    hmacSecret === undefined
-      ? ''
-      : createHmac('sha256', hmacSecret).update(signingInput).digest('base64url');
-  return `${signingInput}.${signature}`;
 }
 
 describe('requiring a signed-in user', () => {
