@@ -1,11 +1,8 @@
-import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
-import { createActionThrottle } from './abuse/action-throttle';
 import { createDeviceTrust } from './abuse/device-trust';
-import { createLoginThrottle } from './abuse/login-throttle';
-import { createResetMailAllowance } from './abuse/reset-mail-allowance';
-import { memoryLimiterFactory, type LimiterFactory } from './abuse/rate-limit';
+import type { LimiterFactory } from './abuse/rate-limit';
+import { createThrottles } from './abuse/throttles';
 import { createAccountRouter } from './accounts/account.routes';
 import { createAccountsService, type AccountServiceDeps } from './accounts/accounts.service';
 import { createSignupRouter } from './accounts/signup.routes';
@@ -20,7 +17,6 @@ import {
 import { limitHashing } from './auth/hashing-limiter';
 import { createPasswordHasher, type PasswordHasher } from './auth/password';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks';
-import { createSessionTokens } from './auth/session-token';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
 import type { DatabaseHandle } from './db/database';
@@ -28,21 +24,23 @@ import { createAuditLog } from './events/audit-log';
 import { createRefusalLog } from './events/refusal-log';
 import { createHealthRouter } from './health/health.routes';
 import { createCsrfProtection } from './http/csrf';
-import { createCurrentUser } from './http/current-user';
 import { createDeviceCookie } from './http/device-cookie';
 import { createErrorHandler, notFoundHandler } from './http/error-handler';
 import { createFlash } from './http/flash';
+import { parseFormBody } from './http/form-body';
 import { keepCookiesPlain } from './http/plain-cookies';
 import { createRequestLog } from './http/request-log';
 import { createSecurityHeaders } from './http/security-headers';
-import { createSessionCookie } from './http/session-cookie';
+import { serveStaticFiles } from './http/static-files';
 import { configureViews } from './http/views';
 import { createLogger, type Logger } from './logger';
 import { createPagesRouter } from './pages/pages.routes';
 import { accountMailFromConfig } from './mail/account-mail';
 import { createPasswordResetRouter } from './password-reset/password-reset.routes';
 import { createPasswordResetService } from './password-reset/password-reset.service';
-import { publicDir } from './paths';
+import { createCurrentUser } from './sessions/current-user';
+import { createSessionCookie } from './sessions/session-cookie';
+import { createSessionsService } from './sessions/sessions.service';
 
 export interface AppDeps {
   config: Config;
@@ -63,9 +61,6 @@ export interface AppDeps {
   background?: BackgroundTasks;
 }
 
-/** Form posts are a handful of short fields; anything bigger is refused (413). */
-const FORM_BODY_LIMIT = '10kb';
-
 /** Builds the whole app without I/O: no listening, no timers, no environment. */
 export function createApp(deps: AppDeps): Express {
   const { config } = deps;
@@ -79,62 +74,51 @@ export function createApp(deps: AppDeps): Express {
     limitHashing(deps.hasher ?? createPasswordHasher(config.argon2), config.hashing),
     storedParameters,
   );
-  const limiterFactory = deps.limiterFactory ?? memoryLimiterFactory;
-  const { rateLimits } = config;
-  const tokens = createSessionTokens(config.jwtSecret, clock);
+  const throttles = createThrottles(config.rateLimits, deps.limiterFactory);
   const audit = createAuditLog({ db, clock, logger });
+  const sessions = createSessionsService({
+    db,
+    clock,
+    audit,
+    secret: config.jwtSecret,
+    sessionMinutes: config.sessionMinutes,
+    sessionAbsoluteHours: config.sessionAbsoluteHours,
+  });
   const background = deps.background ?? createBackgroundTasks(logger);
   const deviceTrust = createDeviceTrust(config.jwtSecret);
   const auth = createAuthService({
     db,
     hasher,
-    tokens,
+    sessions,
     clock,
     audit,
-    sessionMinutes: config.sessionMinutes,
-    sessionAbsoluteHours: config.sessionAbsoluteHours,
-    throttle: createLoginThrottle(
-      {
-        perEmailAndIp: rateLimits.loginPerEmailAndIp,
-        perIp: rateLimits.loginPerIp,
-        perEmail: rateLimits.loginPerEmail,
-        perDevice: rateLimits.loginPerDevice,
-      },
-      limiterFactory,
-    ),
+    throttle: throttles.login,
     deviceTrust,
     refusals: createRefusalLog({ db, clock, logger, background }),
   });
   const deviceCookie = createDeviceCookie(config);
   const cookie = createSessionCookie(config);
-  const currentUser = createCurrentUser({ auth, cookie });
+  const currentUser = createCurrentUser({ sessions, cookie });
   const csrf = createCsrfProtection(config);
   const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
   const accountMail = accountMailFromConfig({ config, logger, clock, background });
   // What the account services share: the database, hashing, time, sessions, mail, audit.
-  const accountDeps: AccountServiceDeps = { db, hasher, clock, auth, accountMail, audit };
+  const accountDeps: AccountServiceDeps = { db, hasher, clock, sessions, accountMail, audit };
   const accounts = createAccountsService({
     ...accountDeps,
-    signupThrottle: createActionThrottle('signup_ip', rateLimits.signupPerIp, limiterFactory),
-    passwordChangeThrottle: createActionThrottle(
-      'password_change_user',
-      rateLimits.passwordChangePerUser,
-      limiterFactory,
-    ),
+    auth,
+    signupThrottle: throttles.signupPerIp,
+    passwordChangeThrottle: throttles.passwordChangePerUser,
   });
   const policy = { minLength: config.passwordMinLength };
   const resets = createPasswordResetService({
     ...accountDeps,
     background,
     tokenMinutes: config.resetTokenMinutes,
-    perIpThrottle: createActionThrottle('reset_ip', rateLimits.resetPerIp, limiterFactory),
-    perEmailThrottle: createActionThrottle('reset_email', rateLimits.resetPerEmail, limiterFactory),
-    perDeviceThrottle: createActionThrottle(
-      'reset_device',
-      rateLimits.resetPerEmail,
-      limiterFactory,
-    ),
-    mailAllowance: createResetMailAllowance(rateLimits.resetMailsPerHour, limiterFactory),
+    perIpThrottle: throttles.resetPerIp,
+    perEmailThrottle: throttles.resetPerEmail,
+    perDeviceThrottle: throttles.resetPerDevice,
+    mailAllowance: throttles.resetMails,
     deviceTrust,
   });
 
@@ -152,13 +136,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(createRequestLog(logger));
   app.use(createSecurityHeaders(config));
-  // Static files only under their own paths, so dynamic pages never cost a
-  // file-system lookup first.
-  const staticOptions = { index: false, maxAge: config.isProduction ? '1h' : 0 };
-  app.use('/css', express.static(path.join(publicDir, 'css'), staticOptions));
-  app.get('/favicon.svg', (_req, res) =>
-    res.sendFile(path.join(publicDir, 'favicon.svg'), staticOptions),
-  );
+  serveStaticFiles(app, { isProduction: config.isProduction });
   app.use(createHealthRouter({ database: deps.database }));
 
   // Everything below is dynamic and may show personal data or carry a CSRF
@@ -173,13 +151,14 @@ export function createApp(deps: AppDeps): Express {
   // CSRF, which would otherwise mint a secret cookie on every page view, and
   // before the form parser, which they do not need.
   app.use(createPagesRouter({ currentUser }));
-  app.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: 20 }));
-  // Bearer-token routes come before CSRF: they read no cookie.
-  app.use(createApiRouter({ auth, corsOrigins: config.corsOrigins }));
+  // Bearer-token routes come before CSRF (they read no cookie) and answer their own errors.
+  app.use(createApiRouter({ auth, sessions, corsOrigins: config.corsOrigins, logger }));
+  app.use(parseFormBody);
   app.use(csrf.middleware);
   app.use(
     createAuthRouter({
       auth,
+      sessions,
       cookie,
       deviceCookie,
       currentUser,

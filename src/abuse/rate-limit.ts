@@ -1,4 +1,5 @@
 import { RateLimiterRes } from 'rate-limiter-flexible';
+import { HttpError } from '../errors';
 import { BoundedMemoryCounter } from './bounded-memory-counter';
 
 /** "5 attempts per 15 minutes". */
@@ -59,27 +60,32 @@ export function createMemoryLimiterFactory(maxKeys = MEMORY_COUNTER_MAX_KEYS): L
 
 export const memoryLimiterFactory: LimiterFactory = createMemoryLimiterFactory();
 
-export class TooManyAttemptsError extends Error {
+export class TooManyAttemptsError extends HttpError {
+  declare readonly retryAfterSeconds: number;
   /**
    * @param isClientLimit true when the client's own per-IP limit refused, not
    *   a limit of the account it named (which then deserves no audit row).
    */
   constructor(
-    readonly retryAfterSeconds: number,
+    retryAfterSeconds: number,
     readonly isClientLimit = false,
   ) {
     const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
-    super(`Too many attempts: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`);
-    this.name = 'TooManyAttemptsError';
+    super(
+      429,
+      'too_many_attempts',
+      `Too many attempts: try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+      { retryAfterSeconds },
+    );
   }
 }
 
 /** The shared counter store could not be reached and limits fail closed. */
-export class RateLimitUnavailableError extends Error {
-  readonly retryAfterSeconds = 5;
+export class RateLimitUnavailableError extends HttpError {
   constructor(override readonly cause: unknown) {
-    super('Sign-in is briefly unavailable: please try again in a few seconds.');
-    this.name = 'RateLimitUnavailableError';
+    super(503, 'busy', 'Sign-in is briefly unavailable: please try again in a few seconds.', {
+      retryAfterSeconds: 5,
+    });
   }
 }
 

@@ -4,12 +4,13 @@ import { MAX_PASSWORD_LENGTH } from '../auth/login-form';
 import type { PasswordPolicy } from '../auth/password-policy';
 import { badRequest } from '../errors';
 import { AUTH_EVENT_LABELS } from '../events/auth-event';
-import type { CurrentUserMiddleware } from '../http/current-user';
+import type { CurrentUserMiddleware } from '../sessions/current-user';
+import { setErrorStatus } from '../http/error-answer';
 import type { Flash } from '../http/flash';
 import { describeFieldProblem, readTextField, type FieldErrors } from '../http/form-fields';
 import { renderForm } from '../http/render-form';
 import { requestOrigin } from '../http/request-origin';
-import type { SessionCookie } from '../http/session-cookie';
+import type { SessionCookie } from '../sessions/session-cookie';
 import { summarizeUserAgent } from '../sessions/user-agent';
 import type { AuthenticatedSession } from '../sessions/session';
 import type { AccountsService } from './accounts.service';
@@ -93,7 +94,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     } catch (error) {
       if (!(error instanceof InvalidCredentialsError || error instanceof AccountDisabledError))
         throw error;
-      res.status(401);
+      setErrorStatus(res, error);
       return renderAccount(req, res, {
         errors: { current_password: 'Your current password is not right.' },
       });

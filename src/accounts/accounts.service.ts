@@ -1,6 +1,6 @@
 import { clientKeyForIp } from '../abuse/client-key';
 import type { ActionThrottle } from '../abuse/action-throttle';
-import type { AuthService, IssuedToken } from '../auth/auth.service';
+import type { AuthService } from '../auth/auth.service';
 import type { PasswordHasher } from '../auth/password';
 import type { Clock } from '../clock';
 import type { Db } from '../db/database';
@@ -8,13 +8,13 @@ import { SIGN_IN_EVENT_TYPES, type AuthEvent, type RequestOrigin } from '../even
 import type { AuditLog } from '../events/audit-log';
 import { listRecentEvents } from '../events/auth-events.repository';
 import type { AccountMail } from '../mail/account-mail';
-import type { AuthenticatedSession } from '../sessions/session';
+import type { AuthenticatedSession, IssuedToken, SessionListing } from '../sessions/session';
 import {
-  deleteUserSession,
-  deleteUserSessions,
-  listUserSessions,
-  type SessionListing,
-} from '../sessions/sessions.repository';
+  listSessionsOf,
+  terminateAllSessionsOf,
+  terminateSessionOf,
+  type SessionsService,
+} from '../sessions/sessions.service';
 import type { User } from '../users/user';
 import { recordLogin } from '../users/users.repository';
 import { insertNewUser } from '../users/users.service';
@@ -25,12 +25,14 @@ export interface AccountServiceDeps {
   db: Db;
   hasher: PasswordHasher;
   clock: Clock;
-  auth: AuthService;
+  sessions: SessionsService;
   accountMail: AccountMail;
   audit: AuditLog;
 }
 
 export interface AccountsDeps extends AccountServiceDeps {
+  /** Changing the password checks the current one first. */
+  auth: AuthService;
   signupThrottle: ActionThrottle;
   passwordChangeThrottle: ActionThrottle;
 }
@@ -61,7 +63,7 @@ export function createAccountsService(deps: AccountsDeps) {
       // Signing up logs the person in: it counts as their first login.
       await recordLogin(trx, user.id, now);
       await record(user.id, 'signed_up', origin, trx);
-      return { user, issued: await auth.startSessionFor(user, 'browser', origin, trx) };
+      return { user, issued: await deps.sessions.startNewSessionFor(user, 'browser', origin, trx) };
     });
     accountMail.signedUp(user, origin);
     return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };
@@ -82,7 +84,7 @@ export function createAccountsService(deps: AccountsDeps) {
     const issued = await db.transaction().execute(async (trx) => {
       await replacePassword(trx, user.id, newHash, clock.now());
       await record(user.id, 'password_changed', origin, trx);
-      return auth.startSessionFor(user, 'browser', origin, trx);
+      return deps.sessions.startNewSessionFor(user, 'browser', origin, trx);
     });
     accountMail.passwordChanged(user, origin);
     return issued;
@@ -93,7 +95,7 @@ export function createAccountsService(deps: AccountsDeps) {
     sessionId: string,
     origin: RequestOrigin,
   ) {
-    const isRevoked = await deleteUserSession(db, current.user.id, sessionId);
+    const isRevoked = await terminateSessionOf(db, current.user.id, sessionId);
     if (isRevoked) await record(current.user.id, 'sessions_revoked', origin);
     return isRevoked;
   }
@@ -105,7 +107,7 @@ export function createAccountsService(deps: AccountsDeps) {
     origin: RequestOrigin,
   ): Promise<number> {
     const keep = scope === 'others' ? current.session.id : undefined;
-    const count = await deleteUserSessions(db, current.user.id, keep);
+    const count = await terminateAllSessionsOf(db, current.user.id, { except: keep });
     await record(current.user.id, 'sessions_revoked', origin);
     accountMail.sessionsRevoked(current.user, origin, scope);
     return count;
@@ -116,7 +118,7 @@ export function createAccountsService(deps: AccountsDeps) {
     recentActivity: AuthEvent[];
   }> {
     const [sessions, recentActivity] = await Promise.all([
-      listUserSessions(db, userId, clock.now()),
+      listSessionsOf(db, userId, clock.now()),
       listRecentEvents(db, userId, SIGN_IN_EVENT_TYPES, RECENT_ACTIVITY_LIMIT),
     ]);
     return { sessions, recentActivity };

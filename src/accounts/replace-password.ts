@@ -1,6 +1,6 @@
 import type { Db } from '../db/database';
 import { voidPasswordResets } from '../password-reset/password-resets.repository';
-import { deleteUserSessions } from '../sessions/sessions.repository';
+import { terminateAllSessionsOf } from '../sessions/sessions.service';
 import { updatePasswordHash } from '../users/users.repository';
 
 /**
@@ -17,5 +17,5 @@ export async function replacePassword(
 ): Promise<number> {
   await updatePasswordHash(trx, userId, passwordHash, now);
   await voidPasswordResets(trx, userId, now);
-  return deleteUserSessions(trx, userId);
+  return terminateAllSessionsOf(trx, userId);
 }

@@ -1,10 +1,11 @@
 import { Router, type Response } from 'express';
 import type { PasswordPolicy } from '../auth/password-policy';
-import type { CurrentUserMiddleware } from '../http/current-user';
+import type { CurrentUserMiddleware } from '../sessions/current-user';
+import { setErrorStatus } from '../http/error-answer';
 import type { Flash } from '../http/flash';
 import { renderForm } from '../http/render-form';
 import { requestOrigin } from '../http/request-origin';
-import type { SessionCookie } from '../http/session-cookie';
+import type { SessionCookie } from '../sessions/session-cookie';
 import { EmailTakenError } from '../users/user';
 import type { AccountsService } from './accounts.service';
 import { parseSignupForm } from './signup-form';
@@ -40,7 +41,7 @@ export function createSignupRouter(deps: {
       res.redirect(303, '/private');
     } catch (error) {
       if (!(error instanceof EmailTakenError)) throw error;
-      res.status(409);
+      setErrorStatus(res, error);
       renderForm(req, res, 'pages/signup', {
         ...page,
         email: form.email,

@@ -1,16 +1,16 @@
+import { HttpError } from '../errors';
+
 /** Unknown e-mail or wrong password: deliberately one error for both. */
-export class InvalidCredentialsError extends Error {
+export class InvalidCredentialsError extends HttpError {
   /** The account the guess was against, when the e-mail exists (for the audit trail). */
   constructor(readonly userId: number | null = null) {
-    super('Incorrect email or password');
-    this.name = 'InvalidCredentialsError';
+    super(401, 'invalid_credentials', 'Incorrect email or password');
   }
 }
 
 /** Raised only after the password was right, so it tells a guesser nothing. */
-export class AccountDisabledError extends Error {
+export class AccountDisabledError extends HttpError {
   constructor(readonly userId: number | null = null) {
-    super('This account is disabled');
-    this.name = 'AccountDisabledError';
+    super(403, 'account_disabled', 'This account is disabled');
   }
 }

@@ -1,19 +1,22 @@
 import { Router, type Request, type Response } from 'express';
-import type { CurrentUserMiddleware } from '../http/current-user';
+import type { CurrentUserMiddleware } from '../sessions/current-user';
 import type { DeviceCookie } from '../http/device-cookie';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
+import { setErrorStatus } from '../http/error-answer';
 import type { FieldErrors } from '../http/form-fields';
 import type { Flash } from '../http/flash';
 import { renderForm } from '../http/render-form';
 import { nextOrPrivate, toSafeLocalPath } from '../http/safe-redirect';
 import { requestOrigin } from '../http/request-origin';
-import type { SessionCookie } from '../http/session-cookie';
+import type { SessionCookie } from '../sessions/session-cookie';
+import type { SessionsService } from '../sessions/sessions.service';
 import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
 import type { AuthService } from './auth.service';
 import { parseLoginForm } from './login-form';
 
 export interface AuthRouterDeps {
   auth: AuthService;
+  sessions: SessionsService;
   cookie: SessionCookie;
   deviceCookie: DeviceCookie;
   currentUser: CurrentUserMiddleware;
@@ -22,12 +25,15 @@ export interface AuthRouterDeps {
   flash: Flash;
 }
 
-/** The status of a login refusal the form shows inline; undefined for real errors. */
-function loginFailureStatus(error: unknown): number | undefined {
-  if (error instanceof InvalidCredentialsError) return 401;
-  if (error instanceof AccountDisabledError) return 403;
-  if (error instanceof TooManyAttemptsError) return 429;
-  return undefined;
+type LoginRefusal = InvalidCredentialsError | AccountDisabledError | TooManyAttemptsError;
+
+/** The refusals the login form shows inline; anything else goes to the error handler. */
+function isLoginRefusal(error: unknown): error is LoginRefusal {
+  return (
+    error instanceof InvalidCredentialsError ||
+    error instanceof AccountDisabledError ||
+    error instanceof TooManyAttemptsError
+  );
 }
 
 /** Requests a browser makes from our own pages, or typed in / bookmarked. */
@@ -37,7 +43,7 @@ function isSameOriginNavigation(req: Request): boolean {
 }
 
 export function createAuthRouter(deps: AuthRouterDeps): Router {
-  const { auth, cookie, currentUser } = deps;
+  const { auth, sessions, cookie, currentUser } = deps;
   const router = Router();
 
   function renderLogin(
@@ -56,7 +62,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
 
   async function logOut(req: Request, res: Response): Promise<void> {
     const { user, session } = res.locals;
-    if (user && session) await auth.endSession({ user, session }, requestOrigin(req));
+    if (user && session) await sessions.terminateSession({ user, session }, requestOrigin(req));
     cookie.clear(res);
     if (user) deps.flash.set(res, 'logged-out');
     res.redirect(303, '/');
@@ -88,12 +94,8 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       deps.flash.set(res, 'logged-in');
       res.redirect(303, nextOrPrivate(next));
     } catch (error) {
-      const status = loginFailureStatus(error);
-      if (status === undefined || !(error instanceof Error)) throw error;
-      res.status(status);
-      if (error instanceof TooManyAttemptsError) {
-        res.set('Retry-After', String(error.retryAfterSeconds));
-      }
+      if (!isLoginRefusal(error)) throw error;
+      setErrorStatus(res, error);
       return renderLogin(req, res, { email: form.email, next, formError: error.message });
     }
   });

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { clientKeyForIp } from '../abuse/client-key';
 import { findTrustedDeviceId, type DeviceTrust } from '../abuse/device-trust';
 import { createKeyedLock } from '../abuse/keyed-lock';
@@ -9,36 +8,22 @@ import type { Db } from '../db/database';
 import type { AuditLog } from '../events/audit-log';
 import type { RequestOrigin } from '../events/auth-event';
 import type { RefusalLog } from '../events/refusal-log';
-import type { AuthenticatedSession, SessionKind } from '../sessions/session';
-import {
-  deleteSession,
-  extendSession,
-  findLiveSession,
-  insertSession,
-} from '../sessions/sessions.repository';
+import type { IssuedToken, SessionKind } from '../sessions/session';
+import type { SessionsService } from '../sessions/sessions.service';
 import { normalizeEmail, type User } from '../users/user';
 import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
 import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
 import type { PasswordHasher } from './password';
-import type { SessionTokens } from './session-token';
 
 export interface AuthDeps {
   db: Db;
   hasher: PasswordHasher;
-  tokens: SessionTokens;
+  sessions: SessionsService;
   clock: Clock;
   audit: AuditLog;
-  sessionMinutes: number;
-  sessionAbsoluteHours: number;
   throttle: LoginThrottle;
   deviceTrust: DeviceTrust;
   refusals: RefusalLog;
-}
-
-export interface IssuedToken {
-  token: string;
-  issuedAt: Date;
-  expiresAt: Date;
 }
 
 export interface LoginRequest {
@@ -56,55 +41,12 @@ export interface LoggedIn extends IssuedToken {
   deviceToken: string;
 }
 
-export interface Authentication extends AuthenticatedSession {
-  /** Set when the session was rolled forward and the client needs a new token. */
-  renewed?: IssuedToken;
-}
-
 export type AuthService = ReturnType<typeof createAuthService>;
 
-const MAX_USER_AGENT_LENGTH = 256;
-
 export function createAuthService(deps: AuthDeps) {
-  const { db, hasher, tokens, clock } = deps;
+  const { db, hasher, clock } = deps;
   const withAttemptLock = createKeyedLock();
-  const lifetimeMs = deps.sessionMinutes * 60_000;
-  const absoluteMs = deps.sessionAbsoluteHours * 3_600_000;
-
   const record = deps.audit;
-
-  const expiryFor = (createdAt: Date, now: Date) =>
-    new Date(Math.min(now.getTime() + lifetimeMs, createdAt.getTime() + absoluteMs));
-
-  /**
-   * Starts a new session for a user whose identity is already proven, and
-   * returns its token. `db` may be a transaction, so the row commits with
-   * whatever else the caller writes.
-   */
-  async function startSessionFor(
-    user: User,
-    kind: SessionKind,
-    origin: RequestOrigin,
-    executor: Db = db,
-  ): Promise<IssuedToken> {
-    const now = clock.now();
-    const sessionId = randomBytes(16).toString('base64url');
-    const expiresAt = expiryFor(now, now);
-    await insertSession(executor, {
-      id: sessionId,
-      userId: user.id,
-      kind,
-      createdAt: now,
-      expiresAt,
-      userAgent: origin.userAgent?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
-      ip: origin.ip,
-    });
-    return {
-      token: tokens.sign({ userId: user.id, sessionId, expiresAt }),
-      issuedAt: now,
-      expiresAt,
-    };
-  }
 
   /**
    * Checks the credentials. An unknown e-mail still runs one argon2
@@ -178,7 +120,7 @@ export function createAuthService(deps: AuthDeps) {
     const issued = await db.transaction().execute(async (trx) => {
       await recordLogin(trx, user.id, clock.now(), upgradedHash);
       await record(user.id, 'login_succeeded', request.origin, trx);
-      return startSessionFor(user, request.kind, request.origin, trx);
+      return deps.sessions.startNewSessionFor(user, request.kind, request.origin, trx);
     });
     const deviceToken = deps.deviceTrust.issue(
       attempt.email,
@@ -188,45 +130,5 @@ export function createAuthService(deps: AuthDeps) {
     return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued, deviceToken };
   }
 
-  /**
-   * Resolves a token to its live session and user, or null. The session must
-   * be of the expected kind (a bearer token is no cookie, and vice versa). A
-   * browser session idle for more than half its lifetime is rolled forward
-   * (one row write per half-lifetime at most), never past the absolute cap.
-   */
-  async function authenticate(token: string, kind: SessionKind): Promise<Authentication | null> {
-    const claims = tokens.verify(token);
-    if (!claims) return null;
-    const now = clock.now();
-    const live = await findLiveSession(db, {
-      sessionId: claims.sessionId,
-      userId: claims.userId,
-      now,
-    });
-    if (!live || live.session.kind !== kind) return null;
-    const { session } = live;
-    const isHalfSpent = now.getTime() - session.lastSeenAt.getTime() > lifetimeMs / 2;
-    if (kind !== 'browser' || !isHalfSpent) return live;
-
-    const expiresAt = expiryFor(session.createdAt, now);
-    if (expiresAt.getTime() <= session.expiresAt.getTime()) return live;
-    await extendSession(db, session.id, { expiresAt, lastSeenAt: now });
-    return {
-      user: live.user,
-      session: { ...session, expiresAt, lastSeenAt: now },
-      renewed: {
-        token: tokens.sign({ userId: live.user.id, sessionId: session.id, expiresAt }),
-        issuedAt: now,
-        expiresAt,
-      },
-    };
-  }
-
-  /** Logs out: deletes the session row, so every copy of its token is dead. */
-  async function endSession(authenticated: AuthenticatedSession, origin: RequestOrigin) {
-    await deleteSession(db, authenticated.session.id);
-    await record(authenticated.user.id, 'logout', origin);
-  }
-
-  return { logIn, checkCredentials, startSessionFor, authenticate, endSession };
+  return { logIn, checkCredentials };
 }

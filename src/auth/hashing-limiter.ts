@@ -1,10 +1,14 @@
+import { HttpError } from '../errors';
 import { paramsKey, type PasswordHasher } from './password';
 
-export class HashingBusyError extends Error {
-  readonly retryAfterSeconds = 5;
+export class HashingBusyError extends HttpError {
   constructor() {
-    super('The server is busy checking other passwords: please try again in a few seconds.');
-    this.name = 'HashingBusyError';
+    super(
+      503,
+      'busy',
+      'The server is busy checking other passwords: please try again in a few seconds.',
+      { retryAfterSeconds: 5 },
+    );
   }
 }
 

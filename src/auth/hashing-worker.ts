@@ -1,13 +1,12 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Argon2Params } from './hashing.config';
 import type { Logger } from '../logger';
-import { projectRoot } from '../paths';
 import { needsArgon2Rehash } from './argon2-phc';
 import { HashingBusyError } from './hashing-limiter';
-import { encodeParams, isHashingReply, type HashingCall } from './hashing-worker.protocol';
+import { forkHashingChild, HASHING_WORKER_ENTRY } from './hashing-worker.child';
+import { isHashingReply, type HashingCall } from './hashing-worker.protocol';
 import type { PasswordHasher } from './password';
 
 /** A PasswordHasher whose argon2 runs in a child process (hashing-worker.main.ts). */
@@ -39,15 +38,6 @@ export interface HashingWorkerOptions {
   requestTimeoutMs?: number;
 }
 
-/** Built from src/auth/hashing-worker.main.ts; `npm run build` makes it. */
-export const HASHING_WORKER_ENTRY = path.join(
-  projectRoot,
-  'dist',
-  'src',
-  'auth',
-  'hashing-worker.main.js',
-);
-
 const DEFAULT_RESTART: RestartPolicy = {
   firstDelayMs: 100,
   maxDelayMs: 5000,
@@ -64,23 +54,6 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** How long stop() waits for the child to leave on its own before killing it. */
 const STOP_DEADLINE_MS = 2000;
-
-/**
- * The child has almost no JavaScript heap (argon2's 19 MiB per hash is native
- * memory): small V8 limits and one V8 helper thread keep its footprint small.
- */
-const CHILD_NODE_FLAGS = ['--max-old-space-size=16', '--max-semi-space-size=1', '--v8-pool-size=1'];
-
-/**
- * Only what the child uses: the server's secrets (JWT_SECRET, DATABASE_URL,
- * SMTP_URL) stay out of it, and so does NODE_OPTIONS, which would undo its flags.
- */
-function childEnv(concurrency: number, serverEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { UV_THREADPOOL_SIZE: String(concurrency) };
-  // One malloc arena (Dockerfile, bench): argon2's memory is not kept per thread.
-  if (serverEnv.MALLOC_ARENA_MAX) env.MALLOC_ARENA_MAX = serverEnv.MALLOC_ARENA_MAX;
-  return env;
-}
 
 interface Pending {
   resolve(value: string | boolean): void;
@@ -115,12 +88,7 @@ export function startHashingWorker(options: HashingWorkerOptions): HashingWorker
 
   function spawnChild(): void {
     restartTimer = undefined;
-    const started = fork(entry, [encodeParams(options.params)], {
-      execArgv: CHILD_NODE_FLAGS,
-      env: childEnv(options.concurrency, options.serverEnv ?? {}),
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'json',
-    });
+    const started = forkHashingChild(entry, options);
     child = started;
     startedAt = performance.now();
     started.on('message', settle);

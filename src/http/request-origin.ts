@@ -1,7 +1,10 @@
 import type { Request } from 'express';
-import type { RequestOrigin } from '../events/auth-event';
 
-/** The client's address (from the socket unless `trust proxy` says otherwise) and browser. */
-export function requestOrigin(req: Request): RequestOrigin {
+/**
+ * The client's address (from the socket unless `trust proxy` says otherwise)
+ * and browser. The shape is the events feature's RequestOrigin, spelled out
+ * here because src/http/ imports no feature.
+ */
+export function requestOrigin(req: Request): { ip: string | null; userAgent: string | null } {
   return { ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null };
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { CurrentUserMiddleware } from '../http/current-user';
+import type { CurrentUserMiddleware } from '../sessions/current-user';
 
 export function createPagesRouter(deps: { currentUser: CurrentUserMiddleware }): Router {
   const router = Router();

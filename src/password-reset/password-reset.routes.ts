@@ -3,11 +3,12 @@ import { TooManyAttemptsError } from '../abuse/rate-limit';
 import { checkNewPassword } from '../accounts/signup-form';
 import type { PasswordPolicy } from '../auth/password-policy';
 import type { DeviceCookie } from '../http/device-cookie';
+import { setErrorStatus } from '../http/error-answer';
 import type { Flash } from '../http/flash';
 import { describeFieldProblem, readTextField, type FieldErrors } from '../http/form-fields';
 import { renderForm } from '../http/render-form';
 import { requestOrigin } from '../http/request-origin';
-import type { SessionCookie } from '../http/session-cookie';
+import type { SessionCookie } from '../sessions/session-cookie';
 import { isPlausibleEmail, normalizeEmail, type User } from '../users/user';
 import { InvalidResetLinkError, type PasswordResetService } from './password-reset.service';
 import { isWellFormedResetToken } from './reset-token';
@@ -54,9 +55,10 @@ export function createPasswordResetRouter(deps: PasswordResetRouterDeps): Router
   }
 
   /** The one answer for every link that cannot be used, with the way forward. */
-  function renderInvalidLink(res: Response): void {
+  function renderInvalidLink(res: Response, failure = new InvalidResetLinkError()): void {
     res.clearCookie(TOKEN_COOKIE, tokenCookie);
-    res.status(400).render('pages/reset-link-invalid', { title: 'This link does not work' });
+    setErrorStatus(res, failure);
+    res.render('pages/reset-link-invalid', { title: 'This link does not work' });
   }
 
   router.get('/password/forgot', (req, res) => {
@@ -81,7 +83,7 @@ export function createPasswordResetRouter(deps: PasswordResetRouterDeps): Router
       await resets.requestReset(email, requestOrigin(req), deps.deviceCookie.read(req));
     } catch (failure) {
       if (!(failure instanceof TooManyAttemptsError)) throw failure;
-      res.status(429).set('Retry-After', String(failure.retryAfterSeconds));
+      setErrorStatus(res, failure);
       return renderForm(req, res, 'pages/forgot-password', {
         ...forgotPage,
         email,
@@ -137,7 +139,7 @@ export function createPasswordResetRouter(deps: PasswordResetRouterDeps): Router
       res.redirect(303, '/private');
     } catch (failure) {
       if (!(failure instanceof InvalidResetLinkError)) throw failure;
-      renderInvalidLink(res);
+      renderInvalidLink(res, failure);
     }
   });
 

@@ -4,9 +4,10 @@ import { findTrustedDeviceId, type DeviceTrust } from '../abuse/device-trust';
 import type { ResetMailAllowance } from '../abuse/reset-mail-allowance';
 import type { AccountServiceDeps } from '../accounts/accounts.service';
 import { replacePassword } from '../accounts/replace-password';
-import type { IssuedToken } from '../auth/auth.service';
 import type { BackgroundTasks } from '../background-tasks';
+import { HttpError } from '../errors';
 import type { RequestOrigin } from '../events/auth-event';
+import type { IssuedToken } from '../sessions/session';
 import { normalizeEmail, type User } from '../users/user';
 import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
 import {
@@ -17,10 +18,9 @@ import {
 import { createResetToken, hashResetToken, isWellFormedResetToken } from './reset-token';
 
 /** Unknown, malformed, expired, used or voided: the person gets one answer for all. */
-export class InvalidResetLinkError extends Error {
+export class InvalidResetLinkError extends HttpError {
   constructor() {
-    super('This password reset link is not valid any more.');
-    this.name = 'InvalidResetLinkError';
+    super(400, 'invalid_reset_link', 'This password reset link is not valid any more.');
   }
 }
 
@@ -120,7 +120,7 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       await replacePassword(trx, user.id, newHash, now);
       await recordLogin(trx, user.id, now);
       await record(user.id, 'password_reset', origin, trx);
-      return deps.auth.startSessionFor(user, 'browser', origin, trx);
+      return deps.sessions.startNewSessionFor(user, 'browser', origin, trx);
     });
     accountMail.passwordChanged(user, origin);
     return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued };

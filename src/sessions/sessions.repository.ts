@@ -1,7 +1,7 @@
 import { CompiledQuery, type InferResult } from 'kysely';
 import type { Db } from '../db/database';
 import { toUser, USER_COLUMNS } from '../users/users.repository';
-import type { AuthenticatedSession, Session, SessionKind } from './session';
+import type { AuthenticatedSession, SessionKind, SessionListing } from './session';
 
 export async function insertSession(
   db: Db,
@@ -148,11 +148,6 @@ export async function deleteUserSessions(
   if (keepSessionId !== undefined) query = query.where('id', '!=', keepSessionId);
   const result = await query.executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-export interface SessionListing extends Session {
-  userAgent: string | null;
-  ip: string | null;
 }
 
 /** The user's live sessions, most recently used first. */

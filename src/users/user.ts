@@ -1,3 +1,5 @@
+import { HttpError } from '../errors';
+
 /** A user as the rest of the app sees it: never the password hash. */
 export interface User {
   id: number;
@@ -22,9 +24,8 @@ export function isPlausibleEmail(email: string): boolean {
   return email.length <= MAX_EMAIL_LENGTH && EMAIL_PATTERN.test(email);
 }
 
-export class EmailTakenError extends Error {
+export class EmailTakenError extends HttpError {
   constructor() {
-    super('An account with this e-mail address already exists.');
-    this.name = 'EmailTakenError';
+    super(409, 'email_taken', 'An account with this e-mail address already exists.');
   }
 }

@@ -8,7 +8,7 @@ import { createAuditLog } from '../events/audit-log';
 import type { Logger } from '../logger';
 import type { AccountMail } from '../mail/account-mail';
 import { voidPasswordResets } from '../password-reset/password-resets.repository';
-import { deleteUserSessions } from '../sessions/sessions.repository';
+import { terminateAllSessionsOf } from '../sessions/sessions.service';
 import { checkFullName, InvalidFullNameError } from './full-name';
 import { normalizeEmail, type User } from './user';
 import { findUserWithHashByEmail, listUsers, setUserActive } from './users.repository';
@@ -79,7 +79,7 @@ export function createUserAdmin(deps: {
         const now = clock.now();
         await setUserActive(trx, user.id, isActive, now);
         await voidPasswordResets(trx, user.id, now);
-        const revoked = isActive ? 0 : await deleteUserSessions(trx, user.id);
+        const revoked = isActive ? 0 : await terminateAllSessionsOf(trx, user.id);
         await record(user.id, isActive ? 'account_enabled' : 'account_disabled', trx);
         return { user, revoked };
       });
@@ -101,7 +101,7 @@ export function createUserAdmin(deps: {
 
     async revokeSessions(email: string): Promise<{ user: User; revoked: number }> {
       const user = await findUser(email);
-      const revoked = await deleteUserSessions(db, user.id);
+      const revoked = await terminateAllSessionsOf(db, user.id);
       await record(user.id, 'sessions_revoked');
       deps.accountMail.sessionsRevoked(user, origin, 'all');
       return { user, revoked };

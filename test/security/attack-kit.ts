@@ -155,7 +155,8 @@ export function expectLocalRedirect(res: Response): void {
   }
 }
 
-const base64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+export const base64url = (value: object) =>
+  Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Builds a JWT by hand, so the header can say anything an attacker likes. */
 export function handMadeToken(header: object, payload: object, hmacSecret?: string): string {

@@ -5,7 +5,7 @@ import path from 'node:path';
  * No Docker engine runs where these tests run, so the image cannot be built
  * here: this checks the Dockerfile says what the deployment relies on.
  */
-const dockerfile = readFileSync(path.join(__dirname, '..', 'Dockerfile'), 'utf8');
+const dockerfile = readFileSync(path.join(__dirname, '..', '..', 'Dockerfile'), 'utf8');
 const instructions = dockerfile
   .replace(/\\\n/g, ' ')
   .split('\n')
@@ -41,7 +41,10 @@ describe('the Dockerfile', () => {
 
   it('keeps argon2 memory in one malloc arena, as the benchmark measured it', () => {
     expect(finalStage.join('\n')).toMatch(/MALLOC_ARENA_MAX=1/);
-    const benchTarget = readFileSync(path.join(__dirname, '..', 'bench', 'gatehouse.env'), 'utf8');
+    const benchTarget = readFileSync(
+      path.join(__dirname, '..', '..', 'bench', 'gatehouse.env'),
+      'utf8',
+    );
     expect(benchTarget).toMatch(/MALLOC_ARENA_MAX=1/);
   });
 

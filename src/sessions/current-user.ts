@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AuthService } from '../auth/auth.service';
 import type { SessionCookie } from './session-cookie';
+import type { SessionsService } from './sessions.service';
 
 export interface CurrentUserMiddleware {
   /** Sets res.locals.user when the session cookie is valid; never refuses. */
@@ -15,17 +15,17 @@ export interface CurrentUserMiddleware {
  * request goes on anonymous.
  */
 export function createCurrentUser(deps: {
-  auth: AuthService;
+  sessions: SessionsService;
   cookie: SessionCookie;
 }): CurrentUserMiddleware {
-  const { auth, cookie } = deps;
+  const { sessions, cookie } = deps;
 
   async function loadUser(req: Request, res: Response): Promise<void> {
     if (res.locals.isUserLoaded) return;
     res.locals.isUserLoaded = true;
     const token = cookie.read(req);
     if (token === undefined) return;
-    const result = await auth.authenticate(token, 'browser');
+    const result = await sessions.resumeSession(token, 'browser');
     if (!result) {
       cookie.clear(res);
       return;

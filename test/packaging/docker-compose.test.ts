@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_VARIABLES, loadConfig } from '../src/config';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 
 /**
  * No Docker engine runs where these tests run, so `docker compose up` cannot
@@ -10,7 +10,7 @@ import { CONFIG_VARIABLES, loadConfig } from '../src/config';
  * scalars, quoted or plain scalars), which refuses anything else rather than
  * misread it.
  */
-const root = path.join(__dirname, '..');
+const root = path.join(__dirname, '..', '..');
 const text = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
 
 type Yaml = string | number | boolean | null | Yaml[] | { [key: string]: Yaml };

@@ -1,12 +1,11 @@
 import type { CookieOptions, Request, Response } from 'express';
-import type { Config } from '../config';
 
 /**
  * The one place that names, sets and clears the session cookie. With Secure on,
  * the `__Host-` prefix makes browsers refuse it unless it is Secure, host-only
  * and Path=/, so a sibling subdomain cannot plant one.
  */
-export function createSessionCookie(config: Pick<Config, 'cookieSecure'>) {
+export function createSessionCookie(config: { cookieSecure: boolean }) {
   const name = config.cookieSecure ? '__Host-session' : 'session';
   const baseOptions: CookieOptions = {
     httpOnly: true,

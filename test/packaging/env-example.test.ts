@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CONFIG_VARIABLES, loadConfig } from '../src/config';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 
-const examplePath = path.join(__dirname, '..', '.env.example');
+const examplePath = path.join(__dirname, '..', '..', '.env.example');
 
 function readExample(): { name: string; value: string; comment: string }[] {
   const lines = readFileSync(examplePath, 'utf8').split('\n');

@@ -1,5 +1,5 @@
 import { createManualClock } from '../../src/clock';
-import { createSessionTokens } from '../../src/auth/session-token';
+import { createSessionTokens } from '../../src/sessions/session-token';
 
 const SECRET = 'a-test-secret-of-enough-length-0123456789';
 const SESSION_ID = 'AbCdEfGhIjKlMnOpQrStUv';
