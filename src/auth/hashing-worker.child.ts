@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import type { Argon2Params } from '../config';
+import type { Argon2Params } from './hashing.config';
 import { projectRoot } from '../paths';
 import { encodeParams } from './hashing-worker.protocol';
 
