@@ -5,6 +5,7 @@ import { createSessionsTable } from './0002_create_sessions';
 import { createAuthEventsTable } from './0003_create_auth_events';
 import { createPasswordResetsTable } from './0004_create_password_resets';
 import { aggregateAuthEvents } from './0005_aggregate_auth_events';
+import { recordSessionAuthentication } from './0008_record_session_authentication';
 
 /**
  * Every migration in order. Listed by hand rather than read from the folder so
@@ -17,5 +18,6 @@ export function listMigrations(dialect: SqlDialect): Record<string, Migration> {
     '0003_create_auth_events': createAuthEventsTable(dialect),
     '0004_create_password_resets': createPasswordResetsTable(dialect),
     '0005_aggregate_auth_events': aggregateAuthEvents,
+    '0008_record_session_authentication': recordSessionAuthentication,
   };
 }

@@ -38,6 +38,9 @@ import { createPagesRouter } from './pages/pages.routes';
 import { accountMailFromConfig } from './mail/account-mail';
 import { createPasswordResetRouter } from './password-reset/password-reset.routes';
 import { createPasswordResetService } from './password-reset/password-reset.service';
+import { createReauthRouter } from './reauth/reauth.routes';
+import { createReauthService } from './reauth/reauth.service';
+import { createRecentLoginGate } from './reauth/recent-login';
 import { createCurrentUser } from './sessions/current-user';
 import { createSessionCookie } from './sessions/session-cookie';
 import { createSessionsService } from './sessions/sessions.service';
@@ -111,6 +114,13 @@ export function createApp(deps: AppDeps): Express {
     passwordChangeThrottle: throttles.passwordChangePerUser,
   });
   const policy = { minLength: config.passwordMinLength };
+  const recentLogin = createRecentLoginGate({ clock, minutes: config.reauthMinutes });
+  const reauth = createReauthService({
+    auth,
+    sessions,
+    audit,
+    throttle: throttles.reauthPerUser,
+  });
   const resets = createPasswordResetService({
     ...accountDeps,
     background,
@@ -178,7 +188,8 @@ export function createApp(deps: AppDeps): Express {
       }),
     );
   }
-  app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy }));
+  app.use(createReauthRouter({ reauth, currentUser }));
+  app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy, recentLogin }));
   if (accountMail.isEnabled) {
     app.use(
       createPasswordResetRouter({

@@ -30,6 +30,7 @@ import {
   readPasswordResetSettings,
   type PasswordResetSettings,
 } from './password-reset/password-reset.config';
+import { readReauthSettings, reauthVariables, type ReauthSettings } from './reauth/reauth.config';
 import { readServerSettings, serverVariables, type ServerSettings } from './server.config';
 import {
   readSessionSettings,
@@ -53,7 +54,8 @@ export interface Config
     RateLimitSettings,
     AuditSettings,
     MailSettings,
-    PasswordResetSettings {
+    PasswordResetSettings,
+    ReauthSettings {
   nodeEnv: ConfigContext['nodeEnv'];
   isProduction: boolean;
 }
@@ -77,6 +79,7 @@ const envSchema = z.object({
   ...auditVariables,
   ...mailVariables,
   ...passwordResetVariables,
+  ...reauthVariables,
 });
 
 const rules: readonly ConfigRule[] = [sessionRules, mailRules];
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...readAuditSettings(values),
     ...readMailSettings(values, context),
     ...readPasswordResetSettings(values),
+    ...readReauthSettings(values),
   });
 }
 

@@ -8,6 +8,7 @@ import { databaseVariables } from '../src/db/database.config';
 import { auditVariables } from '../src/events/audit-log.config';
 import { mailVariables } from '../src/mail/mail.config';
 import { passwordResetVariables } from '../src/password-reset/password-reset.config';
+import { reauthVariables } from '../src/reauth/reauth.config';
 import { serverVariables } from '../src/server.config';
 import { sessionVariables } from '../src/sessions/sessions.config';
 import { problemsOf } from './helpers/config-problems';
@@ -74,6 +75,7 @@ describe('loadConfig defaults', () => {
       loginPerDevice: perMinutes(10, 15),
       signupPerIp: perMinutes(10, 60),
       passwordChangePerUser: perMinutes(5, 15),
+      reauthPerUser: perMinutes(5, 15),
       resetPerIp: perMinutes(20, 60),
       resetPerEmail: perMinutes(5, 60),
       resetMailsPerHour: 3,
@@ -252,6 +254,7 @@ describe('the loaded configuration', () => {
       auditVariables,
       mailVariables,
       passwordResetVariables,
+      reauthVariables,
     ];
     // Two features naming one variable would leave only the last one's rule.
     const names = features.flatMap((variables) => Object.keys(variables));

@@ -25,6 +25,7 @@ export function createThrottles(
     ),
     signupPerIp: action('signup_ip', limits.signupPerIp),
     passwordChangePerUser: action('password_change_user', limits.passwordChangePerUser),
+    reauthPerUser: action('reauth_user', limits.reauthPerUser),
     resetPerIp: action('reset_ip', limits.resetPerIp),
     resetPerEmail: action('reset_email', limits.resetPerEmail),
     // The owner's own browser counts here instead, with an address's budget.

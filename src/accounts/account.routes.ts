@@ -13,6 +13,7 @@ import { requestOrigin } from '../http/request-origin';
 import type { SessionCookie } from '../sessions/session-cookie';
 import { summarizeUserAgent } from '../sessions/user-agent';
 import type { AuthenticatedSession } from '../sessions/session';
+import type { RecentLoginGate } from '../reauth/recent-login';
 import type { AccountsService } from './accounts.service';
 import { checkNewPassword } from './signup-form';
 
@@ -22,6 +23,8 @@ export interface AccountRouterDeps {
   currentUser: CurrentUserMiddleware;
   flash: Flash;
   policy: PasswordPolicy;
+  /** Sudo mode: the password and "log out everywhere" need a recent login. */
+  recentLogin: RecentLoginGate;
 }
 
 /** The signed-in person's session, which requireUser guarantees on these routes. */
@@ -62,7 +65,9 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
 
   router.get('/account', (req, res) => renderAccount(req, res));
 
-  router.post('/account/password', async (req, res) => {
+  const requireRecentLogin = deps.recentLogin.require('/account');
+
+  router.post('/account/password', requireRecentLogin, async (req, res) => {
     const current = currentSession(res);
     const errors: FieldErrors = {};
     const currentPassword = readTextField(req.body, 'current_password');
@@ -122,7 +127,7 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
     res.redirect(303, '/account');
   });
 
-  router.post('/account/sessions/revoke-all', async (req, res) => {
+  router.post('/account/sessions/revoke-all', requireRecentLogin, async (req, res) => {
     await accounts.revokeSessions(currentSession(res), 'all', requestOrigin(req));
     cookie.clear(res);
     flash.set(res, 'all-sessions-revoked');

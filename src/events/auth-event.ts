@@ -10,6 +10,8 @@ export const AUTH_EVENT_TYPES = [
   'signed_up',
   'password_reset_requested',
   'password_reset',
+  'reauthenticated',
+  'reauth_failed',
 ] as const;
 
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
@@ -27,6 +29,8 @@ export const AUTH_EVENT_LABELS: Record<AuthEventType, string> = {
   signed_up: 'Account created',
   password_reset_requested: 'Password reset link sent',
   password_reset: 'Password reset with an e-mailed link',
+  reauthenticated: 'Password confirmed for a sensitive change',
+  reauth_failed: 'Wrong password when confirming a sensitive change',
 };
 
 /** The events the account page lists as "recent sign-in activity". */

@@ -9,6 +9,8 @@ export interface Session {
   createdAt: Date;
   expiresAt: Date;
   lastSeenAt: Date;
+  /** When the owner last proved who they are: the login, or a re-entered password. */
+  authenticatedAt: Date;
 }
 
 /** A session as the account page lists it: where it was started from, too. */

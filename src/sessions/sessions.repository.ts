@@ -24,6 +24,7 @@ export async function insertSession(
       kind: session.kind,
       created_at: created,
       last_seen_at: created,
+      authenticated_at: created,
       expires_at: session.expiresAt.toISOString(),
       user_agent: session.userAgent,
       ip: session.ip,
@@ -47,6 +48,7 @@ function buildLiveSessionQuery(db: Db, lookup: { sessionId: string; userId: numb
       'sessions.created_at as session_created_at',
       'sessions.expires_at',
       'sessions.last_seen_at',
+      'sessions.authenticated_at',
       ...USER_COLUMNS,
     ])
     .where('sessions.id', '=', lookup.sessionId)
@@ -101,6 +103,7 @@ export async function findLiveSession(
       createdAt: new Date(row.session_created_at),
       expiresAt: new Date(row.expires_at),
       lastSeenAt: new Date(row.last_seen_at),
+      authenticatedAt: new Date(row.authenticated_at ?? row.session_created_at),
     },
   };
 }
@@ -116,6 +119,19 @@ export async function extendSession(
       expires_at: update.expiresAt.toISOString(),
       last_seen_at: update.lastSeenAt.toISOString(),
     })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+/** The owner proved who they are again (re-authentication). */
+export async function markSessionAuthenticated(
+  db: Db,
+  sessionId: string,
+  at: Date,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ authenticated_at: at.toISOString() })
     .where('id', '=', sessionId)
     .execute();
 }
@@ -170,6 +186,7 @@ export async function listUserSessions(
     createdAt: new Date(row.created_at),
     expiresAt: new Date(row.expires_at),
     lastSeenAt: new Date(row.last_seen_at),
+    authenticatedAt: new Date(row.authenticated_at ?? row.created_at),
     userAgent: row.user_agent,
     ip: row.ip,
   }));

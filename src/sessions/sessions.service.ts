@@ -20,6 +20,7 @@ import {
   findLiveSession,
   insertSession,
   listUserSessions,
+  markSessionAuthenticated,
 } from './sessions.repository';
 
 export interface SessionsDeps {
@@ -124,7 +125,17 @@ export function createSessionsService(deps: SessionsDeps) {
     await deps.audit(current.user.id, 'logout', origin);
   }
 
-  return { startNewSessionFor, resumeSession, terminateSession };
+  /**
+   * The owner re-entered their password in this session: sensitive changes
+   * are allowed again for a while (sudo mode). Returns the new time.
+   */
+  async function recordReauthentication(current: AuthenticatedSession): Promise<Date> {
+    const now = clock.now();
+    await markSessionAuthenticated(db, current.session.id, now);
+    return now;
+  }
+
+  return { startNewSessionFor, resumeSession, terminateSession, recordReauthentication };
 }
 
 /** Ends one of the user's sessions; false if it was not theirs (or is gone). */

@@ -8,6 +8,8 @@ export interface SessionsTable {
   created_at: string;
   expires_at: string;
   last_seen_at: string;
+  /** When the owner last proved who they are (login or re-entered password); null = created_at. */
+  authenticated_at: string | null;
   user_agent: string | null;
   ip: string | null;
 }

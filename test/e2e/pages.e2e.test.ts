@@ -107,6 +107,16 @@ describeInBrowser('every page, checked with axe-core and photographed', () => {
     await page.getByRole('button', { name: 'Change password' }).click();
     await page.waitForLoadState();
     await check('account-password-error');
+    await page.goto(`${app.url}/reauth?next=%2Faccount`);
+    await check('reauth');
+    await page.getByLabel('Password').fill('not the right password');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForLoadState();
+    expect(await page.getByLabel('Password').getAttribute('aria-invalid')).toBe('true');
+    await check('reauth-error');
+    await page.getByLabel('Password').fill(E2E_USER.password);
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.waitForURL(`${app.url}/account`);
     await page.goto(`${app.url}/no-such-page`);
     await check('not-found-logged-in');
   });
