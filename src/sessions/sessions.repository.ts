@@ -124,11 +124,7 @@ export async function extendSession(
 }
 
 /** The owner proved who they are again (re-authentication). */
-export async function markSessionAuthenticated(
-  db: Db,
-  sessionId: string,
-  at: Date,
-): Promise<void> {
+export async function markSessionAuthenticated(db: Db, sessionId: string, at: Date): Promise<void> {
   await db
     .updateTable('sessions')
     .set({ authenticated_at: at.toISOString() })
