@@ -1,6 +1,7 @@
 import csurf from 'csurf';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Config } from '../config';
+import { createHostCookie } from './host-cookie';
 
 export const CSRF_FIELD = '_csrf';
 
@@ -11,15 +12,9 @@ export const CSRF_FIELD = '_csrf';
  * (which leaks through logs and Referer) does not count.
  */
 export function createCsrfProtection(config: Pick<Config, 'cookieSecure'>) {
-  const cookieName = config.cookieSecure ? '__Host-csrf' : 'csrf';
-  const cookieOptions = {
-    httpOnly: true,
-    sameSite: 'lax' as const,
-    secure: config.cookieSecure,
-    path: '/',
-  };
+  const cookie = createHostCookie('csrf', config);
   const middleware: RequestHandler = csurf({
-    cookie: { key: cookieName, ...cookieOptions },
+    cookie: { key: cookie.name, ...cookie.options },
     value: (req: Request) => {
       const body: unknown = req.body;
       if (typeof body !== 'object' || body === null) return '';
@@ -31,7 +26,7 @@ export function createCsrfProtection(config: Pick<Config, 'cookieSecure'>) {
     middleware,
     /** Drops the secret, so the next form gets a fresh one (done at login). */
     clearSecret(res: Response): void {
-      res.clearCookie(cookieName, cookieOptions);
+      cookie.clear(res);
     },
   };
 }

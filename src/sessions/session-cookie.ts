@@ -1,29 +1,16 @@
-import type { CookieOptions, Request, Response } from 'express';
+import type { Request, Response } from 'express';
+import { createHostCookie } from '../http/host-cookie';
 
-/**
- * The one place that names, sets and clears the session cookie. With Secure on,
- * the `__Host-` prefix makes browsers refuse it unless it is Secure, host-only
- * and Path=/, so a sibling subdomain cannot plant one.
- */
+/** The one place that names, sets and clears the session cookie. */
 export function createSessionCookie(config: { cookieSecure: boolean }) {
-  const name = config.cookieSecure ? '__Host-session' : 'session';
-  const baseOptions: CookieOptions = {
-    httpOnly: true,
-    sameSite: 'lax',
-    secure: config.cookieSecure,
-    path: '/',
-  };
+  const cookie = createHostCookie('session', config);
+  const { name } = cookie;
 
   return {
     name,
-    /** The cookie's value (keepCookiesPlain has made every cookie a string). */
-    read(req: Request): string | undefined {
-      const value: unknown = req.cookies?.[name];
-      return typeof value === 'string' ? value : undefined;
-    },
+    read: (req: Request): string | undefined => cookie.read(req),
     set(res: Response, issued: { token: string; issuedAt: Date; expiresAt: Date }): void {
-      const maxAge = Math.max(0, issued.expiresAt.getTime() - issued.issuedAt.getTime());
-      res.cookie(name, issued.token, { ...baseOptions, maxAge });
+      cookie.set(res, issued.token, issued.expiresAt.getTime() - issued.issuedAt.getTime());
     },
     clear(res: Response): void {
       // A session rolled earlier in this request must not also be re-issued:
@@ -37,7 +24,7 @@ export function createSessionCookie(config: { cookieSecure: boolean }) {
       } else if (typeof earlier === 'string' && earlier.startsWith(`${name}=`)) {
         res.removeHeader('Set-Cookie');
       }
-      res.clearCookie(name, baseOptions);
+      cookie.clear(res);
     },
   };
 }
