@@ -12,31 +12,18 @@ import {
   submitAccountForm,
 } from '../helpers/browser';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
+import {
+  changePassword,
+  FIREFOX_LINUX,
+  NEW_PASSWORD,
+  passwordHashOf,
+  signIn,
+  type SignedIn,
+} from './account-support';
 
-const FIREFOX_LINUX =
-  'Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const CHROME_WINDOWS =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
-const NEW_PASSWORD = 'a brand new passphrase for me';
 const CLEARED_SESSION_COOKIE = /^session=;.*Expires=Thu, 01 Jan 1970 00:00:00 GMT/;
-
-interface SignedIn {
-  browser: Agent;
-  sessionId: string;
-  token: string;
-}
-
-/** Logs `user` in through the real form from a new browser that sends `userAgent`. */
-async function signIn(t: TestApp, user: User, userAgent = FIREFOX_LINUX): Promise<SignedIn> {
-  const browser = newBrowser(t.app).set('User-Agent', userAgent);
-  const res = await logIn(browser, user.email, TEST_PASSWORD);
-  expect(res.status).toBe(303);
-  const token = cookieValue(findSetCookie(res, 'session'));
-  if (!token) throw new Error('login set no session cookie');
-  const [, payload = ''] = token.split('.');
-  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sid: string };
-  return { browser, sessionId: claims.sid, token };
-}
 
 /** The session ids of a user that are still in the table. */
 async function sessionIdsOf(t: TestApp, user: User): Promise<string[]> {
@@ -46,25 +33,6 @@ async function sessionIdsOf(t: TestApp, user: User): Promise<string[]> {
     .where('user_id', '=', user.id)
     .execute();
   return rows.map((row) => row.id).sort();
-}
-
-async function passwordHashOf(t: TestApp, user: User): Promise<string> {
-  const row = await t.db
-    .selectFrom('users')
-    .select('password_hash')
-    .where('id', '=', user.id)
-    .executeTakeFirstOrThrow();
-  return row.password_hash;
-}
-
-function changePassword(
-  browser: Agent,
-  fields: { current_password: string; password: string; password_confirmation?: string },
-): Promise<Response> {
-  return submitAccountForm(browser, '/account/password', {
-    password_confirmation: fields.password,
-    ...fields,
-  });
 }
 
 /** The `<li>` of each session listed on the account page. */

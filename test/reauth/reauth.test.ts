@@ -5,28 +5,24 @@ import type { User } from '../../src/users/user';
 import {
   extractCsrfToken,
   fetchCsrfToken,
-  logIn,
   newBrowser,
   submitAccountForm,
   type Agent,
 } from '../helpers/browser';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
-
-const NEW_PASSWORD = 'a brand new passphrase for me';
+import {
+  changePassword as changePasswordTo,
+  NEW_PASSWORD,
+  passwordHashOf,
+  signIn as signInFrom,
+} from '../accounts/account-support';
 
 async function signIn(t: TestApp, user: User): Promise<Agent> {
-  const browser = newBrowser(t.app);
-  const res = await logIn(browser, user.email, TEST_PASSWORD);
-  expect(res.status).toBe(303);
-  return browser;
+  return (await signInFrom(t, user)).browser;
 }
 
 function changePassword(browser: Agent): Promise<Response> {
-  return submitAccountForm(browser, '/account/password', {
-    current_password: TEST_PASSWORD,
-    password: NEW_PASSWORD,
-    password_confirmation: NEW_PASSWORD,
-  });
+  return changePasswordTo(browser, { current_password: TEST_PASSWORD, password: NEW_PASSWORD });
 }
 
 async function confirmPassword(
@@ -39,15 +35,6 @@ async function confirmPassword(
     .post('/reauth')
     .type('form')
     .send({ _csrf: extractCsrfToken(page.text), password, ...(next ? { next } : {}) });
-}
-
-async function passwordHashOf(t: TestApp, user: User): Promise<string> {
-  const row = await t.db
-    .selectFrom('users')
-    .select('password_hash')
-    .where('id', '=', user.id)
-    .executeTakeFirstOrThrow();
-  return row.password_hash;
 }
 
 async function eventTypesOf(t: TestApp, user: User): Promise<string[]> {
