@@ -12,3 +12,10 @@ export interface AuthEventsTable {
   /** How many attempts the row stands for: above 1 only for aggregated refusals. */
   count: Generated<number>;
 }
+
+// The feature adds its table to the app's schema: src/db/ knows no feature.
+declare module '../db/database' {
+  interface Database {
+    auth_events: AuthEventsTable;
+  }
+}

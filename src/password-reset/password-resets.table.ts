@@ -11,3 +11,10 @@ export interface PasswordResetsTable {
   /** Set when the link was used, or voided by any later password change. */
   used_at: string | null;
 }
+
+// The feature adds its table to the app's schema: src/db/ knows no feature.
+declare module '../db/database' {
+  interface Database {
+    password_resets: PasswordResetsTable;
+  }
+}

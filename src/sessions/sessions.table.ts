@@ -13,3 +13,10 @@ export interface SessionsTable {
   user_agent: string | null;
   ip: string | null;
 }
+
+// The feature adds its table to the app's schema: src/db/ knows no feature.
+declare module '../db/database' {
+  interface Database {
+    sessions: SessionsTable;
+  }
+}

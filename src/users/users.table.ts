@@ -12,3 +12,10 @@ export interface UsersTable {
   updated_at: string;
   last_login_at: string | null;
 }
+
+// The feature adds its table to the app's schema: src/db/ knows no feature.
+declare module '../db/database' {
+  interface Database {
+    users: UsersTable;
+  }
+}
