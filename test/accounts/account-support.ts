@@ -8,7 +8,7 @@ import {
   submitAccountForm,
   type Agent,
 } from '../helpers/browser';
-import { TEST_PASSWORD, type TestApp } from '../helpers/test-app';
+import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
 
 /** What the account tests share: signing in from a browser, changing the password. */
 export const FIREFOX_LINUX =
@@ -42,6 +42,16 @@ export async function passwordHashOf(t: TestApp, user: User): Promise<string> {
   return row.password_hash;
 }
 
+/** The session ids of a user that are still in the table. */
+export async function sessionIdsOf(t: TestApp, user: User): Promise<string[]> {
+  const rows = await t.db
+    .selectFrom('sessions')
+    .select('id')
+    .where('user_id', '=', user.id)
+    .execute();
+  return rows.map((row) => row.id).sort();
+}
+
 export function changePassword(
   browser: Agent,
   fields: { current_password: string; password: string; password_confirmation?: string },
@@ -50,4 +60,32 @@ export function changePassword(
     password_confirmation: fields.password,
     ...fields,
   });
+}
+
+/**
+ * For each test of the enclosing describe: a new app on a new temporary
+ * database with one user in it, closed after the test.
+ */
+export function eachTestWithAppAndUser(): { readonly t: TestApp; readonly user: User } {
+  let current: { t: TestApp; user: User } | undefined;
+  beforeEach(async () => {
+    const t = await createTestApp();
+    current = { t, user: await t.createUser() };
+  });
+  afterEach(async () => {
+    await current?.t.close();
+    current = undefined;
+  });
+  const now = () => {
+    if (!current) throw new Error('eachTestWithAppAndUser is read outside a test');
+    return current;
+  };
+  return {
+    get t() {
+      return now().t;
+    },
+    get user() {
+      return now().user;
+    },
+  };
 }

@@ -17,6 +17,7 @@ import {
   FIREFOX_LINUX,
   NEW_PASSWORD,
   passwordHashOf,
+  sessionIdsOf,
   signIn,
   type SignedIn,
 } from './account-support';
@@ -24,16 +25,6 @@ import {
 const CHROME_WINDOWS =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
 const CLEARED_SESSION_COOKIE = /^session=;.*Expires=Thu, 01 Jan 1970 00:00:00 GMT/;
-
-/** The session ids of a user that are still in the table. */
-async function sessionIdsOf(t: TestApp, user: User): Promise<string[]> {
-  const rows = await t.db
-    .selectFrom('sessions')
-    .select('id')
-    .where('user_id', '=', user.id)
-    .execute();
-  return rows.map((row) => row.id).sort();
-}
 
 /** The `<li>` of each session listed on the account page. */
 function listedSessions(html: string): string[] {
