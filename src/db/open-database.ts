@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteStatement } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteStatement } from 'kysely';
 import type { Pool as PgPool } from 'pg';
 import type { DatabaseLocation } from './database.config';
 import type { Database, DatabaseHandle } from './database';
+import { CurrentSchemaPostgresDialect } from './postgres-introspector';
 
 export interface OpenDatabaseOptions {
   /** Postgres pool size. */
@@ -118,7 +119,7 @@ function openPostgres(connectionString: string, options: OpenDatabaseOptions): D
   const report = (error: Error) => options.onPoolError?.(error);
   pool.on('connect', (client) => client.on('error', report));
   pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   return {
     db,
     dialect: 'postgres',
