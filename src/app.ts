@@ -147,7 +147,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(createRequestLog(logger));
   app.use(createSecurityHeaders(config));
   serveStaticFiles(app, { isProduction: config.isProduction });
-  app.use(createHealthRouter({ database: deps.database }));
+  app.use(createHealthRouter({ database: deps.database, logger }));
 
   // Everything below is dynamic and may show personal data or carry a CSRF
   // token: never store it, so Back after logout refetches (and redirects).

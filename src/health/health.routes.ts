@@ -2,10 +2,13 @@ import { Router } from 'express';
 import type { DatabaseHandle } from '../db/database';
 import { isSchemaCurrent } from '../db/migrate';
 import { findUnwritableSqliteFile } from '../db/sqlite-writable';
+import type { Logger } from '../logger';
 
-export function createHealthRouter(deps: { database: DatabaseHandle }): Router {
+export function createHealthRouter(deps: { database: DatabaseHandle; logger: Logger }): Router {
   const router = Router();
-  const { database } = deps;
+  const { database, logger } = deps;
+  /** The file last logged as unwritable: one line per fault, however often /readyz is asked. */
+  let reportedFile: string | undefined;
 
   /**
    * Liveness for the container's HEALTHCHECK: the process is up and answers.
@@ -26,6 +29,7 @@ export function createHealthRouter(deps: { database: DatabaseHandle }): Router {
    *
    * SQLite's files are checked first, and without touching SQLite: once its
    * -shm is immutable, the query below would end the process with SIGBUS.
+   * Which file it is goes to the log, not to whoever asks: /readyz is public.
    */
   router.get('/readyz', async (_req, res) => {
     res.set('Cache-Control', 'no-store');
@@ -33,10 +37,13 @@ export function createHealthRouter(deps: { database: DatabaseHandle }): Router {
       ? findUnwritableSqliteFile(database.sqliteFile)
       : undefined;
     if (unwritable) {
-      return res
-        .status(503)
-        .json({ status: 'unavailable', database: `not writable: ${unwritable.path}` });
+      if (reportedFile !== unwritable.path) {
+        reportedFile = unwritable.path;
+        logger.error({ file: unwritable.path }, `readyz: SQLite cannot write ${unwritable.path}`);
+      }
+      return res.status(503).json({ status: 'unavailable', database: 'not writable' });
     }
+    reportedFile = undefined;
     let isCurrent: boolean;
     try {
       isCurrent = await isSchemaCurrent(database);
