@@ -3,6 +3,7 @@ import {
   DEFAULT_MIGRATION_TABLE,
   PostgresDialect,
   sql,
+  type ColumnMetadata,
   type DatabaseIntrospector,
   type DatabaseMetadata,
   type DatabaseMetadataOptions,
@@ -66,10 +67,7 @@ export class CurrentSchemaIntrospector implements DatabaseIntrospector {
       where ns.nspname = current_schema() and c.relkind in ('r', 'v', 'p')
         and a.attnum > 0 and not a.attisdropped
       order by c.relname, a.attnum`.execute(this.db);
-    const tables = new Map<
-      string,
-      TableMetadata & { columns: TableMetadata['columns'][number][] }
-    >();
+    const tables = new Map<string, TableMetadata & { columns: ColumnMetadata[] }>();
     for (const row of rows) {
       if (!options.withInternalKyselyTables && KYSELY_TABLES.has(row.table)) continue;
       let table = tables.get(row.table);
