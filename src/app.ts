@@ -19,6 +19,10 @@ import { createPasswordHasher, type PasswordHasher } from './auth/password';
 import { createBackgroundTasks, type BackgroundTasks } from './background-tasks';
 import { systemClock, type Clock } from './clock';
 import type { Config } from './config';
+import { createConfirmationRouter } from './confirmation/confirmation.routes';
+import { createConfirmationService } from './confirmation/confirmation.service';
+import { createEmailChangeRouter } from './confirmation/email-change.routes';
+import { createResendTicket } from './confirmation/resend-ticket';
 import type { DatabaseHandle } from './db/database';
 import { createAuditLog } from './events/audit-log';
 import { createRefusalLog } from './events/refusal-log';
@@ -98,6 +102,7 @@ export function createApp(deps: AppDeps): Express {
     throttle: throttles.login,
     deviceTrust,
     refusals: createRefusalLog({ db, clock, logger, background }),
+    isConfirmationRequired: config.isConfirmationRequired,
   });
   const deviceCookie = createDeviceCookie(config);
   const cookie = createSessionCookie(config);
@@ -121,6 +126,24 @@ export function createApp(deps: AppDeps): Express {
     audit,
     throttle: throttles.reauthPerUser,
   });
+  const resendTicket = createResendTicket(config.jwtSecret, clock);
+  const confirmations = createConfirmationService({
+    ...accountDeps,
+    background,
+    tokenMinutes: config.confirmTokenMinutes,
+    signupPerIp: throttles.signupPerIp,
+    mailsPerAddress: throttles.confirmMailsPerAddress,
+    emailChangePerUser: throttles.emailChangePerUser,
+    resendTicket,
+  });
+  const confirmationRoutes = {
+    confirmations,
+    tokenMinutes: config.confirmTokenMinutes,
+    cookieSecure: config.cookieSecure,
+  };
+  // Confirmation needs mail: without it (production without SMTP_URL) nobody could finish signing up.
+  const isSignupOpen =
+    config.isSignupOpen && (accountMail.isEnabled || !config.isConfirmationRequired);
   const resets = createPasswordResetService({
     ...accountDeps,
     background,
@@ -140,9 +163,10 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', config.trustProxy);
   configureViews(app, { isProduction: config.isProduction });
   // Fixed for the app's life: set once for every view, not per request.
-  app.locals.isSignupOpen = config.isSignupOpen;
+  app.locals.isSignupOpen = isSignupOpen;
   // Without a way to send mail (production without SMTP_URL) there is no reset.
   app.locals.isPasswordResetOn = accountMail.isEnabled;
+  app.locals.isEmailChangeOn = accountMail.isEnabled;
 
   app.use(createRequestLog(logger));
   app.use(createSecurityHeaders(config));
@@ -174,9 +198,10 @@ export function createApp(deps: AppDeps): Express {
       currentUser,
       flash,
       clearCsrfSecret: csrf.clearSecret,
+      resendTicket,
     }),
   );
-  if (config.isSignupOpen) {
+  if (isSignupOpen) {
     app.use(
       createSignupRouter({
         accounts,
@@ -185,12 +210,22 @@ export function createApp(deps: AppDeps): Express {
         flash,
         policy,
         clearCsrfSecret: csrf.clearSecret,
+        ...(config.isConfirmationRequired ? { confirmation: confirmationRoutes } : {}),
       }),
     );
   }
   app.use(createReauthRouter({ reauth, currentUser }));
   app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy, recentLogin }));
   if (accountMail.isEnabled) {
+    app.use(
+      createConfirmationRouter({
+        ...confirmationRoutes,
+        cookie,
+        flash,
+        clearCsrfSecret: csrf.clearSecret,
+      }),
+    );
+    app.use(createEmailChangeRouter({ ...confirmationRoutes, currentUser, recentLogin }));
     app.use(
       createPasswordResetRouter({
         resets,

@@ -19,6 +19,11 @@ import {
   type RuleInput,
 } from './config-fields';
 import {
+  confirmationVariables,
+  readConfirmationSettings,
+  type ConfirmationSettings,
+} from './confirmation/confirmation.config';
+import {
   databaseVariables,
   readDatabaseSettings,
   type DatabaseSettings,
@@ -55,7 +60,8 @@ export interface Config
     AuditSettings,
     MailSettings,
     PasswordResetSettings,
-    ReauthSettings {
+    ReauthSettings,
+    ConfirmationSettings {
   nodeEnv: ConfigContext['nodeEnv'];
   isProduction: boolean;
 }
@@ -80,6 +86,7 @@ const envSchema = z.object({
   ...mailVariables,
   ...passwordResetVariables,
   ...reauthVariables,
+  ...confirmationVariables,
 });
 
 const rules: readonly ConfigRule[] = [sessionRules, mailRules];
@@ -118,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...readMailSettings(values, context),
     ...readPasswordResetSettings(values),
     ...readReauthSettings(values),
+    ...readConfirmationSettings(values),
   });
 }
 

@@ -29,6 +29,11 @@ async function main(): Promise<void> {
     logger.warn(
       'SMTP_URL is not set: password reset and account e-mails are off (set SMTP_URL, MAIL_FROM and PUBLIC_URL to turn them on)',
     );
+    if (config.isSignupOpen && config.isConfirmationRequired) {
+      logger.warn(
+        'sign-up is closed: CONFIRMATION=required mails each new account a link, and there is no mail (set SMTP_URL, or CONFIRMATION=off, or SIGNUP=closed)',
+      );
+    }
   }
 
   // Before SQLite opens it: SQLite opens what it cannot write read-only and
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     logger,
     auditRetentionDays: config.auditRetentionDays,
+    confirmTokenMinutes: config.confirmTokenMinutes,
   });
 
   const redis = config.redisUrl

@@ -8,6 +8,7 @@ import { databaseVariables } from '../src/db/database.config';
 import { auditVariables } from '../src/events/audit-log.config';
 import { mailVariables } from '../src/mail/mail.config';
 import { passwordResetVariables } from '../src/password-reset/password-reset.config';
+import { confirmationVariables } from '../src/confirmation/confirmation.config';
 import { reauthVariables } from '../src/reauth/reauth.config';
 import { serverVariables } from '../src/server.config';
 import { sessionVariables } from '../src/sessions/sessions.config';
@@ -79,6 +80,8 @@ describe('loadConfig defaults', () => {
       resetPerIp: perMinutes(20, 60),
       resetPerEmail: perMinutes(5, 60),
       resetMailsPerHour: 3,
+      confirmMailsPerAddress: perMinutes(5, 60),
+      emailChangePerUser: perMinutes(5, 60),
     });
   });
 
@@ -255,6 +258,7 @@ describe('the loaded configuration', () => {
       mailVariables,
       passwordResetVariables,
       reauthVariables,
+      confirmationVariables,
     ];
     // Two features naming one variable would leave only the last one's rule.
     const names = features.flatMap((variables) => Object.keys(variables));

@@ -24,6 +24,10 @@ export interface RateLimitSettings {
     resetPerEmail: RateLimit;
     /** Reset mails one address receives per hour, whoever asks (one is kept for its owner's devices). */
     resetMailsPerHour: number;
+    /** Confirmation and "someone signed up with your address" mails one address receives. */
+    confirmMailsPerAddress: RateLimit;
+    /** Requests to change the account's e-mail address, per user. */
+    emailChangePerUser: RateLimit;
   };
   /** Shared rate-limit counters for several instances; null keeps them in memory. */
   redisUrl: string | null;
@@ -58,6 +62,8 @@ export const rateLimitVariables = {
   // At least 2: the hour's last mail is kept for the owner's own browsers, so
   // one would leave none for a reset asked from anywhere else.
   RESET_MAILS_PER_HOUR: integer(2, 100, 3),
+  RATE_LIMIT_CONFIRM_MAIL: rate('5/1h'),
+  RATE_LIMIT_EMAIL_CHANGE: rate('5/1h'),
   REDIS_URL: matching(
     /^rediss?:\/\/\S+$/,
     'must look like redis://host:6379 (or rediss:// for TLS)',
@@ -80,6 +86,8 @@ export function readRateLimitSettings(
       resetPerIp: values.RATE_LIMIT_RESET_IP,
       resetPerEmail: values.RATE_LIMIT_RESET_EMAIL,
       resetMailsPerHour: values.RESET_MAILS_PER_HOUR,
+      confirmMailsPerAddress: values.RATE_LIMIT_CONFIRM_MAIL,
+      emailChangePerUser: values.RATE_LIMIT_EMAIL_CHANGE,
     },
     redisUrl: values.REDIS_URL ?? null,
     isRateLimitFailClosed: values.RATE_LIMIT_FAIL_CLOSED,

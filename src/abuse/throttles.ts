@@ -31,5 +31,7 @@ export function createThrottles(
     // The owner's own browser counts here instead, with an address's budget.
     resetPerDevice: action('reset_device', limits.resetPerEmail),
     resetMails: createResetMailAllowance(limits.resetMailsPerHour, factory),
+    confirmMailsPerAddress: action('confirm_mail', limits.confirmMailsPerAddress),
+    emailChangePerUser: action('email_change_user', limits.emailChangePerUser),
   };
 }

@@ -59,7 +59,9 @@ export function createAccountsService(deps: AccountsDeps) {
     // without its session and event.
     const { user, issued } = await db.transaction().execute(async (trx) => {
       const now = clock.now();
-      const user = await insertNewUser(trx, input, passwordHash, now);
+      // CONFIRMATION=off: nobody proved the address, so it stays unconfirmed (a later switch to
+      // required asks for the link).
+      const user = await insertNewUser(trx, input, passwordHash, now, false);
       // Signing up logs the person in: it counts as their first login.
       await recordLogin(trx, user.id, now);
       await record(user.id, 'signed_up', origin, trx);

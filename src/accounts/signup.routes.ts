@@ -6,6 +6,8 @@ import type { Flash } from '../http/flash';
 import { renderForm } from '../http/render-form';
 import { requestOrigin } from '../http/request-origin';
 import type { SessionCookie } from '../sessions/session-cookie';
+import type { ConfirmationService } from '../confirmation/confirmation.service';
+import { describeMinutes } from '../mail/account-mail';
 import { EmailTakenError } from '../users/user';
 import type { AccountsService } from './accounts.service';
 import { parseSignupForm } from './signup-form';
@@ -18,6 +20,11 @@ export function createSignupRouter(deps: {
   clearCsrfSecret(res: Response): void;
   flash: Flash;
   policy: PasswordPolicy;
+  /**
+   * CONFIRMATION=required: sign-up mails a link (or, for a registered
+   * address, a notice) and answers the same page either way.
+   */
+  confirmation?: { confirmations: ConfirmationService; tokenMinutes: number };
 }): Router {
   const router = Router();
   const page = { title: 'Sign up', minLength: deps.policy.minLength };
@@ -32,6 +39,14 @@ export function createSignupRouter(deps: {
     if (!form.isValid) {
       res.status(400);
       return renderForm(req, res, 'pages/signup', { ...page, ...form });
+    }
+    if (deps.confirmation) {
+      await deps.confirmation.confirmations.signUp(form, requestOrigin(req));
+      return res.render('pages/check-inbox', {
+        title: 'Check your inbox',
+        email: form.email,
+        validFor: describeMinutes(deps.confirmation.tokenMinutes),
+      });
     }
     try {
       const issued = await deps.accounts.signUp(form, requestOrigin(req));

@@ -14,3 +14,18 @@ export class AccountDisabledError extends HttpError {
     super(403, 'account_disabled', 'This account is disabled');
   }
 }
+
+/**
+ * The address was never confirmed (CONFIRMATION=required). Raised only after
+ * the password was right, like AccountDisabledError, so it tells a guesser
+ * nothing; the login page then offers to send the link again.
+ */
+export class EmailUnconfirmedError extends HttpError {
+  constructor(readonly userId: number | null = null) {
+    super(
+      403,
+      'email_unconfirmed',
+      'Confirm your e-mail address first: open the link we sent when you signed up.',
+    );
+  }
+}

@@ -10,7 +10,12 @@ import { nextOrPrivate, toSafeLocalPath } from '../http/safe-redirect';
 import { requestOrigin } from '../http/request-origin';
 import type { SessionCookie } from '../sessions/session-cookie';
 import type { SessionsService } from '../sessions/sessions.service';
-import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
+import type { ResendTicket } from '../confirmation/resend-ticket';
+import {
+  AccountDisabledError,
+  EmailUnconfirmedError,
+  InvalidCredentialsError,
+} from './auth.errors';
 import type { AuthService } from './auth.service';
 import { parseLoginForm } from './login-form';
 
@@ -23,15 +28,19 @@ export interface AuthRouterDeps {
   /** Called at login so the signed-in browser gets a fresh CSRF secret. */
   clearCsrfSecret(res: Response): void;
   flash: Flash;
+  /** Signs the "send the link again" offer shown after a right password to an unconfirmed account. */
+  resendTicket: ResendTicket;
 }
 
-type LoginRefusal = InvalidCredentialsError | AccountDisabledError | TooManyAttemptsError;
+type LoginRefusal =
+  InvalidCredentialsError | AccountDisabledError | EmailUnconfirmedError | TooManyAttemptsError;
 
 /** The refusals the login form shows inline; anything else goes to the error handler. */
 function isLoginRefusal(error: unknown): error is LoginRefusal {
   return (
     error instanceof InvalidCredentialsError ||
     error instanceof AccountDisabledError ||
+    error instanceof EmailUnconfirmedError ||
     error instanceof TooManyAttemptsError
   );
 }
@@ -49,7 +58,13 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
   function renderLogin(
     req: Request,
     res: Response,
-    view: { email?: string; next?: unknown; errors?: FieldErrors; formError?: string },
+    view: {
+      email?: string;
+      next?: unknown;
+      errors?: FieldErrors;
+      formError?: string;
+      resendTicket?: string;
+    },
   ) {
     renderForm(req, res, 'pages/login', {
       title: 'Log in',
@@ -57,6 +72,7 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       next: toSafeLocalPath(view.next) ?? undefined,
       errors: view.errors,
       formError: view.formError,
+      resendTicket: view.resendTicket,
     });
   }
 
@@ -96,7 +112,16 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
     } catch (error) {
       if (!isLoginRefusal(error)) throw error;
       setErrorStatus(res, error);
-      return renderLogin(req, res, { email: form.email, next, formError: error.message });
+      const resendTicket =
+        error instanceof EmailUnconfirmedError && error.userId !== null
+          ? deps.resendTicket.issue(error.userId)
+          : undefined;
+      return renderLogin(req, res, {
+        email: form.email,
+        next,
+        formError: error.message,
+        resendTicket,
+      });
     }
   });
 

@@ -12,7 +12,11 @@ import type { IssuedToken, SessionKind } from '../sessions/session';
 import type { SessionsService } from '../sessions/sessions.service';
 import { normalizeEmail, type User } from '../users/user';
 import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
-import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
+import {
+  AccountDisabledError,
+  EmailUnconfirmedError,
+  InvalidCredentialsError,
+} from './auth.errors';
 import type { PasswordHasher } from './password';
 
 export interface AuthDeps {
@@ -24,6 +28,8 @@ export interface AuthDeps {
   throttle: LoginThrottle;
   deviceTrust: DeviceTrust;
   refusals: RefusalLog;
+  /** CONFIRMATION=required: an account whose address was never confirmed cannot log in. */
+  isConfirmationRequired: boolean;
 }
 
 export interface LoginRequest {
@@ -63,6 +69,9 @@ export function createAuthService(deps: AuthDeps) {
     const isMatch = await hasher.verify(hash, password);
     if (!found || !isMatch) throw new InvalidCredentialsError(found?.user.id ?? null);
     if (!found.user.isActive) throw new AccountDisabledError(found.user.id);
+    if (deps.isConfirmationRequired && !found.user.emailConfirmedAt) {
+      throw new EmailUnconfirmedError(found.user.id);
+    }
     const checked = { user: found.user, passwordHash: found.passwordHash };
     if (!hasher.needsRehash(hash)) return checked;
     return { ...checked, upgradedHash: await hasher.hash(password) };
@@ -107,7 +116,11 @@ export function createAuthService(deps: AuthDeps) {
     try {
       checked = await checkCredentials(attempt.email, request.password);
     } catch (error) {
-      if (error instanceof InvalidCredentialsError || error instanceof AccountDisabledError) {
+      if (
+        error instanceof InvalidCredentialsError ||
+        error instanceof AccountDisabledError ||
+        error instanceof EmailUnconfirmedError
+      ) {
         await record(error.userId, 'login_failed', request.origin);
       } else {
         // No verdict on the password (e.g. the hashing queue was full): not a failed guess.

@@ -5,11 +5,12 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config';
 import { runMain } from './run-main';
 import { hasScriptCommand, startServer, startSmtpSink } from './timing-processes';
-import { seedDatabase, timeFailedLogins, timeForgotPassword } from './timing-requests';
+import { seedDatabase, timeFailedLogins, timeForgotPassword, timeSignup } from './timing-requests';
 
 const USAGE = `Usage: npm run check:timing [-- --production | --development | --cost-change]
-Do failed logins and "forgot password" requests take the same time whether or
-not the e-mail exists, and so does the request after a "forgot password"?
+Do failed logins, "forgot password" requests and sign-ups take the same time
+whether or not the e-mail exists, and so does the request after each of the
+last two?
 Medians against a real server process with the production argon2 parameters,
 the two kinds interleaved so that drift hits both alike. Goal: ratios 0.9–1.1.
   (default)       both modes below
@@ -31,6 +32,8 @@ function baseEnv(dir: string): Record<string, string> {
     RATE_LIMIT_LOGIN_EMAIL: '100000/1m',
     RATE_LIMIT_RESET_IP: '100000/1m',
     RATE_LIMIT_RESET_EMAIL: '100000/1m',
+    RATE_LIMIT_SIGNUP_IP: '100000/1m',
+    RATE_LIMIT_CONFIRM_MAIL: '100000/1m',
     MAIL_FROM: 'timing@example.com',
     PUBLIC_URL: 'http://127.0.0.1',
   };
@@ -47,7 +50,8 @@ async function checkProduction(dir: string): Promise<boolean> {
     console.log(`production: argon2id m=${memoryCost} KiB, t=${timeCost}, p=${parallelism}`);
     const isLoginEqual = await timeFailedLogins(server.base, 'production');
     const isForgotEqual = await timeForgotPassword(server.base, 'production');
-    return isLoginEqual && isForgotEqual;
+    const isSignupEqual = await timeSignup(server.base, 'production');
+    return isLoginEqual && isForgotEqual && isSignupEqual;
   } finally {
     await server.stop();
     await sink.stop();

@@ -11,6 +11,7 @@ import { createTimingClient, expectStatus, isWithinGoal, report } from './timing
 
 const LOGIN_ROUNDS = 50;
 const FORGOT_ROUNDS = 100;
+const SIGNUP_ROUNDS = 50;
 /**
  * Between two "forgot password" samples. Without it the check asked for a
  * known address's link ~100 times a second, and the mail work of earlier
@@ -107,6 +108,56 @@ export async function timeForgotPassword(base: string, label: string): Promise<b
         `${label} forgot password${part === 'next' ? ', the next request' : ''}`,
         { label: 'unknown e-mail', samples: samples.unknown[part] },
         { label: 'known e-mail', samples: samples.known[part] },
+      ),
+    );
+    return ratios.every(isWithinGoal);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Sign-up (CONFIRMATION=required): a new address against the registered one,
+ * alternating, and the next request on the same connection. Both hash the
+ * password before answering; the account, the link and the mail (or the
+ * notice to the registered owner) come after the answer.
+ */
+export async function timeSignup(base: string, label: string): Promise<boolean> {
+  const client = createTimingClient(base);
+  const signUp = async (email: string) => {
+    const answer = expectStatus(
+      await client.postForm('/signup', {
+        email,
+        full_name: 'Timing Check',
+        password: PASSWORD,
+        password_confirmation: PASSWORD,
+      }),
+      200,
+      'sign-up',
+    );
+    const next = await client.send('GET', '/login');
+    if (!next.isReusedConnection) throw new Error('the next request used a new connection');
+    return { answer, next: expectStatus(next, 200, 'the next request') };
+  };
+  try {
+    await signUp('warm-up@example.com');
+    await signUp(KNOWN);
+    const newSamples = () => ({ answer: [] as number[], next: [] as number[] });
+    const samples = { fresh: newSamples(), known: newSamples() };
+    for (let round = 0; round < SIGNUP_ROUNDS; round += 1) {
+      const order = round % 2 ? (['known', 'fresh'] as const) : (['fresh', 'known'] as const);
+      for (const kind of order) {
+        const { answer, next } = await signUp(kind === 'known' ? KNOWN : `new${round}@example.com`);
+        samples[kind].answer.push(answer);
+        samples[kind].next.push(next);
+        await new Promise((resolve) => setTimeout(resolve, FORGOT_PAUSE_MS));
+      }
+    }
+    const ratios = (['answer', 'next'] as const).map((part) =>
+      report(
+        `${label} sign-up${part === 'next' ? ', the next request' : ''}`,
+        { label: 'new e-mail', samples: samples.fresh[part] },
+        { label: 'registered e-mail', samples: samples.known[part] },
       ),
     );
     return ratios.every(isWithinGoal);

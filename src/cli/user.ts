@@ -22,7 +22,7 @@ const HELP: Record<string, string> = {
     'npm run user -- set-password <email> [--password-stdin]\n  Sets a new password (same policy as sign-up) and ends every session of the user.',
   revoke:
     'npm run user -- revoke <email>\n  Ends every session (cookies and API tokens) of the user.',
-  list: 'npm run user -- list\n  Lists every user: id, e-mail, name, active, last login.',
+  list: 'npm run user -- list\n  Lists every user: id, e-mail, name, active, address confirmed, last login.',
 };
 
 const USAGE = `Usage: npm run user -- <command> [arguments]\n\nCommands:\n${Object.values(HELP)
@@ -38,7 +38,7 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
 }
 
 function formatTable(users: User[]): string {
-  const header = ['id', 'email', 'name', 'active', 'last login'];
+  const header = ['id', 'email', 'name', 'active', 'confirmed', 'last login'];
   const rows = [
     header,
     ...users.map((user) => [
@@ -46,6 +46,7 @@ function formatTable(users: User[]): string {
       user.email,
       user.fullName,
       user.isActive ? 'yes' : 'no',
+      user.emailConfirmedAt ? 'yes' : 'no',
       user.lastLoginAt ? user.lastLoginAt.toISOString() : 'never',
     ]),
   ];

@@ -8,8 +8,14 @@ const TABLES = [
   'sessions',
   'auth_events',
   'password_resets',
+  'email_confirmations',
 ] as const satisfies readonly (keyof Database)[];
-const TABLES_WITH_IDENTITY = ['users', 'auth_events', 'password_resets'] as const;
+const TABLES_WITH_IDENTITY = [
+  'users',
+  'auth_events',
+  'password_resets',
+  'email_confirmations',
+] as const;
 /** Rows per INSERT: well under SQLite's and Postgres's bound-parameter limits. */
 const BATCH_SIZE = 200;
 
@@ -34,7 +40,13 @@ export async function copyDatabase(
       'the target database already has users: copy only into an empty one',
     );
   }
-  const counts = { users: 0, sessions: 0, auth_events: 0, password_resets: 0 };
+  const counts = {
+    users: 0,
+    sessions: 0,
+    auth_events: 0,
+    password_resets: 0,
+    email_confirmations: 0,
+  };
   await target.db.transaction().execute(async (trx) => {
     for (const table of TABLES) {
       let offset = 0;

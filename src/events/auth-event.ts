@@ -12,6 +12,9 @@ export const AUTH_EVENT_TYPES = [
   'password_reset',
   'reauthenticated',
   'reauth_failed',
+  'email_confirmed',
+  'email_change_requested',
+  'email_changed',
 ] as const;
 
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
@@ -31,6 +34,9 @@ export const AUTH_EVENT_LABELS: Record<AuthEventType, string> = {
   password_reset: 'Password reset with an e-mailed link',
   reauthenticated: 'Password confirmed for a sensitive change',
   reauth_failed: 'Wrong password when confirming a sensitive change',
+  email_confirmed: 'E-mail address confirmed',
+  email_change_requested: 'E-mail address change asked for',
+  email_changed: 'E-mail address changed',
 };
 
 /** The events the account page lists as "recent sign-in activity". */

@@ -9,6 +9,8 @@ export const FLASH_MESSAGES = {
   'password-changed': 'Password changed. Your other sessions have been logged out.',
   'password-reset':
     'Your new password is set and you are logged in. Every other session was logged out.',
+  'email-confirmed': 'Your e-mail address is confirmed and you are logged in. Welcome!',
+  'email-changed': 'Your e-mail address is changed. Log in with the new one from now on.',
   'session-revoked': 'That session has been logged out.',
   'session-not-found': 'That session had already ended.',
   'other-sessions-revoked': 'Logged out of every other session.',

@@ -13,6 +13,22 @@ function describeOrigin(origin: RequestOrigin): string {
   return origin.ip ?? 'the Gatehouse administrator (command line)';
 }
 
+/** "30 minutes", "24 hours", "1 hour and 30 minutes": how long a link works. */
+export function describeMinutes(total: number): string {
+  const plural = (count: number, unit: string) => `${count} ${unit}${count === 1 ? '' : 's'}`;
+  const hours = Math.floor(total / 60);
+  const minutes = total % 60;
+  if (hours === 0) return plural(minutes, 'minute');
+  return minutes === 0
+    ? plural(hours, 'hour')
+    : `${plural(hours, 'hour')} and ${plural(minutes, 'minute')}`;
+}
+
+/** Where a mail goes: an account, or an address not yet the account's own. */
+interface Recipient {
+  email: string;
+}
+
 /**
  * The messages Gatehouse sends about an account. Each goes out in the
  * background: the page never waits for (or fails because of) the mail server.
@@ -42,7 +58,7 @@ export function createAccountMail(deps: {
    */
   function send(
     template: MailTemplateName,
-    to: User,
+    to: Recipient,
     subject: string,
     context: Record<string, unknown>,
     printedLinks: readonly string[] = [],
@@ -54,7 +70,7 @@ export function createAccountMail(deps: {
   /** A notice: rendered and sent after the answer, never delaying or failing it. */
   function queue(
     template: MailTemplateName,
-    to: User,
+    to: Recipient,
     subject: string,
     context: Record<string, unknown>,
   ): void {
@@ -77,6 +93,54 @@ export function createAccountMail(deps: {
       return send('password-reset', to, 'Reset your Gatehouse password', { resetUrl, minutes }, [
         resetUrl,
       ]);
+    },
+
+    /** Sent now, like the reset link: the new account's only way in. */
+    sendSignupConfirmation(
+      to: Recipient,
+      token: string,
+      minutes: number,
+      origin: RequestOrigin,
+    ): Promise<void> {
+      const confirmUrl = `${publicUrl}/confirm/${token}`;
+      return send(
+        'confirm-signup',
+        to,
+        'Confirm your Gatehouse account',
+        { ...notice(origin), confirmUrl, validFor: describeMinutes(minutes) },
+        [confirmUrl],
+      );
+    },
+
+    /** A sign-up with a registered address: the owner hears of it, the stranger learns nothing. */
+    sendSignupAttempt(to: Recipient, origin: RequestOrigin): Promise<void> {
+      return send('signup-attempt', to, 'Someone tried to sign up with your address', {
+        ...notice(origin),
+      });
+    },
+
+    sendEmailChangeConfirmation(
+      to: Recipient,
+      token: string,
+      minutes: number,
+      origin: RequestOrigin,
+    ): Promise<void> {
+      const confirmUrl = `${publicUrl}/confirm/${token}`;
+      return send(
+        'confirm-change',
+        to,
+        'Confirm your new Gatehouse e-mail address',
+        { ...notice(origin), confirmUrl, validFor: describeMinutes(minutes) },
+        [confirmUrl],
+      );
+    },
+
+    /** To the current address: a thief changing it would otherwise go unseen. */
+    emailChangeRequested(to: User, newEmail: string, origin: RequestOrigin): void {
+      queue('email-change-requested', to, 'Your Gatehouse e-mail address is being changed', {
+        ...notice(origin),
+        newEmail,
+      });
     },
 
     passwordChanged(to: User, origin: RequestOrigin): void {

@@ -4,7 +4,14 @@ import Handlebars from 'handlebars';
 import { viewsDir } from '../paths';
 
 export type MailTemplateName =
-  'password-reset' | 'password-changed' | 'signed-up' | 'sessions-revoked';
+  | 'password-reset'
+  | 'password-changed'
+  | 'signed-up'
+  | 'sessions-revoked'
+  | 'confirm-signup'
+  | 'signup-attempt'
+  | 'confirm-change'
+  | 'email-change-requested';
 
 const mailDir = path.join(viewsDir, 'mail');
 

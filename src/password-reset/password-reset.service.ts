@@ -9,7 +9,12 @@ import { HttpError } from '../errors';
 import type { RequestOrigin } from '../events/auth-event';
 import type { IssuedToken } from '../sessions/session';
 import { normalizeEmail, type User } from '../users/user';
-import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
+import { voidConfirmations } from '../confirmation/email-confirmations.repository';
+import {
+  findUserWithHashByEmail,
+  markEmailConfirmed,
+  recordLogin,
+} from '../users/users.repository';
 import {
   consumePasswordReset,
   findUserByUsableReset,
@@ -118,6 +123,9 @@ export function createPasswordResetService(deps: PasswordResetDeps) {
       const consumedBy = await consumePasswordReset(trx, hashResetToken(token), now);
       if (consumedBy !== user.id) throw new InvalidResetLinkError();
       await replacePassword(trx, user.id, newHash, now);
+      // The link reached the mailbox: that proves the address, as a confirmation link does.
+      await markEmailConfirmed(trx, user.id, now, { passwordHash: null, fullName: null });
+      await voidConfirmations(trx, user.id, now, 'signup');
       await recordLogin(trx, user.id, now);
       await record(user.id, 'password_reset', origin, trx);
       return deps.sessions.startNewSessionFor(user, 'browser', origin, trx);

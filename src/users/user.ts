@@ -8,6 +8,8 @@ export interface User {
   isActive: boolean;
   createdAt: Date;
   lastLoginAt: Date | null;
+  /** Null until the owner used a link mailed to the address (or an admin vouched for it). */
+  emailConfirmedAt: Date | null;
 }
 
 /** E-mails are compared and stored trimmed and lower-cased. */

@@ -58,7 +58,7 @@ export function createUserAdmin(deps: {
       const passwordHash = await deps.hasher.hash(input.password);
       // The user and its audit row commit together, as at sign-up.
       const user = await db.transaction().execute(async (trx) => {
-        const created = await insertNewUser(trx, input, passwordHash, clock.now());
+        const created = await insertNewUser(trx, input, passwordHash, clock.now(), true);
         await record(created.id, 'signed_up', trx);
         return created;
       });

@@ -13,6 +13,7 @@ export const USER_COLUMNS = [
   'users.is_active',
   'users.created_at',
   'users.last_login_at',
+  'users.email_confirmed_at',
 ] as const;
 
 export function toUser(row: Omit<UserRow, 'password_hash' | 'updated_at'>): User {
@@ -23,6 +24,7 @@ export function toUser(row: Omit<UserRow, 'password_hash' | 'updated_at'>): User
     isActive: row.is_active === 1,
     createdAt: new Date(row.created_at),
     lastLoginAt: row.last_login_at === null ? null : new Date(row.last_login_at),
+    emailConfirmedAt: row.email_confirmed_at === null ? null : new Date(row.email_confirmed_at),
   };
 }
 
@@ -45,7 +47,7 @@ export async function findUserById(db: Db, id: number): Promise<User | undefined
 
 export async function insertUser(
   db: Db,
-  input: { email: string; fullName: string; passwordHash: string; now: Date },
+  input: { email: string; fullName: string; passwordHash: string; now: Date; isConfirmed: boolean },
 ): Promise<User> {
   const stamp = input.now.toISOString();
   try {
@@ -57,6 +59,7 @@ export async function insertUser(
         password_hash: input.passwordHash,
         created_at: stamp,
         updated_at: stamp,
+        email_confirmed_at: input.isConfirmed ? stamp : null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -97,6 +100,44 @@ export async function updatePasswordHash(
     .set({ password_hash: passwordHash, updated_at: now.toISOString() })
     .where('id', '=', userId)
     .execute();
+}
+
+/**
+ * Marks the address proven (once: the first confirmation's time stays). A
+ * sign-up's link also brings the password and name chosen at that sign-up.
+ */
+export async function markEmailConfirmed(
+  db: Db,
+  userId: number,
+  now: Date,
+  chosen: { passwordHash: string | null; fullName: string | null },
+): Promise<void> {
+  const stamp = now.toISOString();
+  await db
+    .updateTable('users')
+    .set((eb) => ({
+      email_confirmed_at: eb.fn.coalesce('email_confirmed_at', eb.val(stamp)),
+      updated_at: stamp,
+      ...(chosen.passwordHash === null ? {} : { password_hash: chosen.passwordHash }),
+      ...(chosen.fullName === null ? {} : { full_name: chosen.fullName }),
+    }))
+    .where('id', '=', userId)
+    .execute();
+}
+
+/** Moves the account to a confirmed new address; EmailTakenError when another account has it. */
+export async function changeEmail(db: Db, userId: number, email: string, now: Date): Promise<void> {
+  const stamp = now.toISOString();
+  try {
+    await db
+      .updateTable('users')
+      .set({ email, email_confirmed_at: stamp, updated_at: stamp })
+      .where('id', '=', userId)
+      .execute();
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new EmailTakenError();
+    throw error;
+  }
 }
 
 export async function setUserActive(

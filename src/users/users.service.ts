@@ -23,6 +23,8 @@ export async function insertNewUser(
   input: { email: string; fullName: string },
   passwordHash: string,
   now: Date,
+  /** Whether the address counts as proven: an admin's word, or a sign-up without confirmation. */
+  isConfirmed: boolean,
 ): Promise<User> {
   const name = checkFullName(input.fullName);
   if (!name.isValid) throw new InvalidFullNameError(name.problem);
@@ -31,16 +33,20 @@ export async function insertNewUser(
     fullName: name.fullName,
     passwordHash,
     now,
+    isConfirmed,
   });
 }
 
-/** Creates a user with an argon2id hash; throws EmailTakenError on a duplicate. */
+/**
+ * Creates a confirmed user with an argon2id hash (the admin CLI, seeds): the
+ * operator vouches for the address. Throws EmailTakenError on a duplicate.
+ */
 export async function registerUser(
   deps: UsersDeps,
   input: { email: string; fullName: string; password: string },
 ): Promise<User> {
   const passwordHash = await deps.hasher.hash(input.password);
-  return insertNewUser(deps.db, input, passwordHash, deps.clock.now());
+  return insertNewUser(deps.db, input, passwordHash, deps.clock.now(), true);
 }
 
 export class UnknownUserError extends Error {

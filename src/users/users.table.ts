@@ -11,6 +11,8 @@ export interface UsersTable {
   created_at: string;
   updated_at: string;
   last_login_at: string | null;
+  /** When the owner proved the address is theirs (a link they received); null until then. */
+  email_confirmed_at: string | null;
 }
 
 // The feature adds its table to the app's schema: src/db/ knows no feature.

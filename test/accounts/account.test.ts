@@ -11,6 +11,7 @@ import {
   type Agent,
   submitAccountForm,
 } from '../helpers/browser';
+import { confirmationTokenFor, confirmWith } from '../helpers/signup';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
 import {
   changePassword,
@@ -79,7 +80,7 @@ describe('the account page', () => {
     t.clock.advanceMinutes(90);
     const { browser } = await signIn(t, user);
     const res = await browser.get('/account').expect(200);
-    expect(res.text).toContain('<dd>ada@example.com</dd>');
+    expect(res.text).toContain('<dd><span class="wrap">ada@example.com</span>');
     expect(res.text).toContain('<dd>Ada Lovelace</dd>');
     expect(res.text).toContain(`<time datetime="${user.createdAt.toISOString()}">`);
     expect(res.text).toContain(`<time datetime="${t.clock.now().toISOString()}">`);
@@ -554,9 +555,12 @@ describe('the audit trail', () => {
         password: 'compilers all the way down',
         password_confirmation: 'compilers all the way down',
       });
-      expect(signedUp.status).toBe(303);
-      secrets.push('compilers all the way down', signupToken);
-      secrets.push(cookieValue(findSetCookie(signedUp, 'session')) ?? 'missing');
+      expect(signedUp.status).toBe(200);
+      const confirmToken = await confirmationTokenFor(t, 'grace@example.com');
+      const confirmed = await confirmWith(signup, confirmToken);
+      expect(confirmed.status).toBe(303);
+      secrets.push('compilers all the way down', signupToken, confirmToken);
+      secrets.push(cookieValue(findSetCookie(confirmed, 'session')) ?? 'missing');
 
       const rows = await t.db.selectFrom('auth_events').selectAll().execute();
       expect(new Set(rows.map((row) => row.type))).toEqual(
@@ -567,6 +571,7 @@ describe('the audit trail', () => {
           'password_changed',
           'logout',
           'signed_up',
+          'email_confirmed',
         ]),
       );
       for (const row of rows) {

@@ -7,6 +7,7 @@ import {
   extractCsrfToken,
   fetchCsrfToken,
   findSetCookie,
+  logIn,
   newBrowser,
 } from '../helpers/browser';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
@@ -80,16 +81,19 @@ describe('the sign-up form', () => {
 
   it('sends a visitor who is already logged in on to the private page', async () => {
     const browser = newBrowser(t.app);
-    await signUp(browser);
+    const user = await t.createUser();
+    expect((await logIn(browser, user.email, TEST_PASSWORD)).status).toBe(303);
     const res = await browser.get('/signup').expect(303);
     expect(res.headers.location).toBe('/private');
   });
 });
 
-describe('signing up', () => {
+// CONFIRMATION=off (closed deployments): sign-up logs straight in, as before
+// confirmation existed. The default (required) is test/confirmation/.
+describe('signing up with CONFIRMATION=off', () => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: { CONFIRMATION: 'off' } });
   });
   afterEach(() => t.close());
 
@@ -351,14 +355,15 @@ describe('a raised PASSWORD_MIN_LENGTH', () => {
       password: 'river stone maps',
       password_confirmation: 'river stone maps',
     });
-    expect(res.status).toBe(303);
+    expect(res.status).toBe(200);
+    expect(res.text).toContain('Check your inbox');
   });
 });
 
-describe('signing up with an e-mail that is already registered', () => {
+describe('signing up with an e-mail that is already registered, with CONFIRMATION=off', () => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: { CONFIRMATION: 'off' } });
   });
   afterEach(() => t.close());
 

@@ -89,6 +89,7 @@ describe('logging in with a hash made with old parameters', () => {
       fullName: 'Old Timer',
       passwordHash: await oldHasher.hash(PASSWORD),
       now: t.clock.now(),
+      isConfirmed: true,
     });
     return user.id;
   }

@@ -40,6 +40,7 @@ describe('upgrading a password hash at login', () => {
         password_hash: hash,
         created_at: stamp,
         updated_at: stamp,
+        email_confirmed_at: stamp,
       })
       .returning('id')
       .executeTakeFirstOrThrow();

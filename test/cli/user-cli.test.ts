@@ -350,7 +350,7 @@ describe('the user admin CLI', () => {
   });
 
   describe('list', () => {
-    it('prints a table of every user with id, e-mail, name, active and last login', async () => {
+    it('prints a table of every user with id, e-mail, name, active, confirmed and last login', async () => {
       await addAda();
       expect(
         (
@@ -368,11 +368,11 @@ describe('the user admin CLI', () => {
       expect(result.stderr).toBe('');
       const [header = '', ada = '', grace = '', ...rest] = result.stdout.trimEnd().split('\n');
       expect(rest).toEqual([]);
-      expect(header).toMatch(/^id {2,}email {2,}name {2,}active {2,}last login$/);
+      expect(header).toMatch(/^id {2,}email {2,}name {2,}active {2,}confirmed {2,}last login$/);
       expect(ada).toMatch(
-        /^1 {2,}ada@example\.com {2,}Ada Lovelace {2,}yes {2,}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+        /^1 {2,}ada@example\.com {2,}Ada Lovelace {2,}yes {2,}yes {2,}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
       );
-      expect(grace).toMatch(/^2 {2,}grace@example\.com {2,}Grace Hopper {2,}no {2,}never$/);
+      expect(grace).toMatch(/^2 {2,}grace@example\.com {2,}Grace Hopper {2,}no {2,}yes {2,}never$/);
       // Columns line up under their headings.
       for (const [heading, cell] of [
         ['email', 'ada@example.com'],
@@ -381,6 +381,9 @@ describe('the user admin CLI', () => {
       ] as const) {
         expect(ada.indexOf(cell)).toBe(header.indexOf(heading));
       }
+      // The admin vouches for the addresses of the accounts it creates.
+      expect(ada.lastIndexOf('yes')).toBe(header.indexOf('confirmed'));
+      expect(grace.indexOf('yes')).toBe(header.indexOf('confirmed'));
       expect(grace.indexOf('never')).toBe(header.indexOf('last login'));
       expectNoPassword(result, TEST_PASSWORD, NEW_PASSWORD);
       expect(result.stdout).not.toContain('$argon2');

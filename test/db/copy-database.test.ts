@@ -24,6 +24,8 @@ async function appOn(databaseUrl: string) {
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     JWT_SECRET: TEST_SECRET,
+    // Sign-up logs straight in: this test is about the copy, not the mailbox.
+    CONFIRMATION: 'off',
     ...FAST_ARGON2_ENV,
   });
   const database: DatabaseHandle = openDatabase(config.database);
@@ -66,7 +68,7 @@ describeWithPostgres('npm run db:copy (SQLite file → Postgres)', () => {
     expect(copied.stderr).toBe('');
     expect(copied.code).toBe(0);
     expect(copied.stdout).toMatch(
-      /Copied 1 users, 2 sessions, \d+ auth_events, 0 password_resets\./,
+      /Copied 1 users, 2 sessions, \d+ auth_events, 0 password_resets, 0 email_confirmations\./,
     );
 
     const after = await appOn(schema.url);

@@ -91,6 +91,7 @@ describe('a migrated SQLite database', () => {
       fullName: 'Ada',
       passwordHash: 'not-a-real-hash',
       now: clock.now(),
+      isConfirmed: true,
     });
 
   beforeEach(async () => {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { isChromiumAvailable, launchChromium, screenshotBothWidths } from './support/chromium';
+import { findLink } from '../helpers/smtp';
 import { E2E_USER, startE2eApp, type E2eApp } from './support/gatehouse';
 
 const describeInBrowser = isChromiumAvailable() ? describe : describe.skip;
@@ -106,8 +107,18 @@ describeInBrowser('Gatehouse in a real browser', () => {
     await page.getByLabel('Password', { exact: true }).fill(oldPassword);
     await page.getByLabel('Confirm password').fill(oldPassword);
     await page.getByRole('button', { name: 'Create account' }).click();
+    await expectHeading(page, 'Check your inbox');
+    // Not logged in until the address is confirmed: the link comes by mail.
+    const [mail] = await (app.smtp?.waitForMessages(1) ?? Promise.resolve([]));
+    if (!mail) throw new Error('no confirmation mail');
+    expect(mail.envelopeTo).toEqual([email]);
+    await page.goto(findLink(mail, `${app.url}/confirm/`));
+    await page.getByRole('button', { name: 'Confirm and log in' }).click();
     await page.waitForURL(`${app.url}/private`);
     await expectHeading(page, 'Hello, Grace Hopper');
+    expect(await page.getByRole('status').textContent()).toContain(
+      'Your e-mail address is confirmed and you are logged in.',
+    );
 
     // A second browser logged in as the same person.
     const otherContext = await browser.newContext();

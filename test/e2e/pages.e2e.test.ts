@@ -6,6 +6,7 @@ import {
   openPage,
   screenshotBothWidths,
 } from './support/chromium';
+import { findLink } from '../helpers/smtp';
 import { E2E_USER, startE2eApp, type E2eApp } from './support/gatehouse';
 
 const describeInBrowser = isChromiumAvailable() ? describe : describe.skip;
@@ -94,6 +95,37 @@ describeInBrowser('every page, checked with axe-core and photographed', () => {
     await check('not-found');
   });
 
+  it('the confirmation pages: check your inbox, confirm, unconfirmed login, new link, dead link', async () => {
+    const email = 'newcomer@example.com';
+    const password = 'a passphrase for the pages';
+    await page.goto(`${app.url}/signup`);
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('Full name').fill('New Comer');
+    await page.getByLabel('Password', { exact: true }).fill(password);
+    await page.getByLabel('Confirm password').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+    await check('check-inbox');
+    const [mail] = await (app.smtp?.waitForMessages(1) ?? Promise.resolve([]));
+    if (!mail) throw new Error('no confirmation mail');
+
+    await page.goto(`${app.url}/login`);
+    await page.getByLabel('E-mail address').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('button', { name: 'Send a new link' }).waitFor();
+    await check('login-unconfirmed');
+    await page.getByRole('button', { name: 'Send a new link' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+    await check('confirm-resent');
+
+    await page.goto(findLink(mail, `${app.url}/confirm/`));
+    await page.getByRole('button', { name: 'Confirm and log in' }).waitFor();
+    await check('confirm');
+    await page.goto(`${app.url}/confirm/not-a-real-link`);
+    await check('confirm-link-invalid');
+  });
+
   it('logged-in pages', async () => {
     await page.goto(`${app.url}/login`);
     await submitLogin(E2E_USER.password);
@@ -117,6 +149,16 @@ describeInBrowser('every page, checked with axe-core and photographed', () => {
     await page.getByLabel('Password').fill(E2E_USER.password);
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.waitForURL(`${app.url}/account`);
+    await page.goto(`${app.url}/account/email`);
+    await check('email-change');
+    await page.getByLabel('New e-mail address').fill('not an address');
+    await page.getByRole('button', { name: 'Send confirmation link' }).click();
+    await page.waitForLoadState();
+    await check('email-change-error');
+    await page.getByLabel('New e-mail address').fill('ada.new@example.com');
+    await page.getByRole('button', { name: 'Send confirmation link' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Check your new inbox' }).waitFor();
+    await check('email-change-sent');
     await page.goto(`${app.url}/no-such-page`);
     await check('not-found-logged-in');
   });

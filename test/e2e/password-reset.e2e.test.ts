@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { findLink, startSmtpServer, type TestSmtpServer } from '../helpers/smtp';
 import { findSeriousViolations } from './support/axe';
@@ -9,22 +7,13 @@ import {
   openPage,
   screenshotBothWidths,
 } from './support/chromium';
-import { E2E_USER, startE2eApp, type E2eApp } from './support/gatehouse';
+import { E2E_USER, freePort, startE2eApp, type E2eApp } from './support/gatehouse';
 
 const describeInBrowser = isChromiumAvailable() ? describe : describe.skip;
 jest.setTimeout(90_000);
 
 const NEW_PASSWORD = 'difference engine blueprints';
 const MAIL_FROM = 'Gatehouse <no-reply@gatehouse.example>';
-
-/** A port nobody listens on right now, so PUBLIC_URL can name it before the server starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function expectHeading(page: Page, text: string): Promise<void> {
   await page.getByRole('heading', { level: 1, name: text }).waitFor({ timeout: 5000 });

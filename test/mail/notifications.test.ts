@@ -19,6 +19,13 @@ import {
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../helpers/smtp';
 import { createTestApp, TEST_PASSWORD, type TestApp } from '../helpers/test-app';
 
+/**
+ * Sign-up as closed deployments run it (CONFIRMATION=off): it logs in and
+ * sends the welcome notice these tests read. The confirmation mails of the
+ * default are tested in test/confirmation/confirmation-mail.test.ts.
+ */
+const WELCOME_ON_SIGNUP = { CONFIRMATION: 'off' };
+
 /** createTestApp's PUBLIC_URL: every link in a message must start here. */
 const PUBLIC_URL = 'http://gatehouse.test';
 const FORGOT_LINK = `${PUBLIC_URL}/password/forgot`;
@@ -115,7 +122,7 @@ describe('account notices over SMTP', () => {
 
   beforeEach(async () => {
     smtp = await startSmtpServer();
-    t = await createTestApp({ env: { SMTP_URL: smtp.url } });
+    t = await createTestApp({ env: { SMTP_URL: smtp.url, ...WELCOME_ON_SIGNUP } });
     // Far from the real time: a notice must carry the app's clock, not the system's.
     t.clock.advanceMinutes(3 * 24 * 60 + 17);
   });
@@ -349,7 +356,7 @@ describe('account notices over SMTP', () => {
 describe('without SMTP_URL (development and tests)', () => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await createTestApp();
+    t = await createTestApp({ env: WELCOME_ON_SIGNUP });
   });
   afterEach(() => t.close());
 
@@ -415,7 +422,11 @@ describe('with a mail server per test', () => {
     it('puts MAIL_FROM in the From header', async () => {
       smtp = await startSmtpServer();
       t = await createTestApp({
-        env: { SMTP_URL: smtp.url, MAIL_FROM: 'Gatehouse Alerts <alerts@example.org>' },
+        env: {
+          SMTP_URL: smtp.url,
+          MAIL_FROM: 'Gatehouse Alerts <alerts@example.org>',
+          ...WELCOME_ON_SIGNUP,
+        },
       });
       expect(
         (await signUp(newBrowser(t.app), { email: 'f@example.com', fullName: 'F' })).status,
@@ -429,7 +440,7 @@ describe('with a mail server per test', () => {
     it('logs in with the credentials in SMTP_URL (percent-encoded special characters included)', async () => {
       const credentials = { user: 'mailer@example.org', pass: 'p@ss:w/rd%&?' };
       smtp = await startSmtpServer({ credentials });
-      t = await createTestApp({ env: { SMTP_URL: smtp.url } });
+      t = await createTestApp({ env: { SMTP_URL: smtp.url, ...WELCOME_ON_SIGNUP } });
       const res = await signUp(newBrowser(t.app), { email: 'auth@example.com', fullName: 'Auth' });
       expect(res.status).toBe(303);
       const messages = await deliveredAfterDrain(t.background, smtp);
@@ -445,7 +456,7 @@ describe('with a mail server per test', () => {
       smtp = await startSmtpServer({ credentials });
       const wrongUrl = new URL(smtp.url);
       wrongUrl.password = 'a-wrong-password';
-      t = await createTestApp({ env: { SMTP_URL: wrongUrl.toString() } });
+      t = await createTestApp({ env: { SMTP_URL: wrongUrl.toString(), ...WELCOME_ON_SIGNUP } });
       const logged = withCapturedLog(t);
 
       const browser = newBrowser(logged.app);
@@ -476,7 +487,9 @@ describe('with a mail server per test', () => {
       await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
       const { port } = silent.address() as AddressInfo;
       try {
-        t = await createTestApp({ env: { SMTP_URL: `smtp://127.0.0.1:${port}` } });
+        t = await createTestApp({
+          env: { SMTP_URL: `smtp://127.0.0.1:${port}`, ...WELCOME_ON_SIGNUP },
+        });
         const logged = withCapturedLog(t);
         const started = Date.now();
         const res = await signUp(newBrowser(logged.app), {

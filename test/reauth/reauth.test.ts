@@ -216,7 +216,14 @@ describe('re-authentication before sensitive changes (sudo mode)', () => {
   it('counts sessions that existed before the migration as proven when they started', async () => {
     const { t, user } = given;
     const browser = await signIn(t, user);
-    expect(await migrateDown(t.database)).toEqual(['Down 0008_record_session_authentication']);
+    // Down past 0008, whatever later migrations exist, then back up.
+    const steps: string[] = [];
+    while (!steps.includes('Down 0008_record_session_authentication')) {
+      const step = await migrateDown(t.database);
+      if (step.length === 0) break;
+      steps.push(...step);
+    }
+    expect(steps).toContain('Down 0008_record_session_authentication');
     await migrateToLatest(t.database);
     const rows = await sql<{
       created_at: string;

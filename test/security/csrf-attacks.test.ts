@@ -65,7 +65,8 @@ const ROUTES: RouteCase[] = [
           password: NEW_PASSWORD,
           password_confirmation: NEW_PASSWORD,
         },
-        acceptedStatus: 303,
+        // "Check your inbox": the account follows after the answer.
+        acceptedStatus: 200,
       };
     },
   },

@@ -51,6 +51,7 @@ describe('the dummy hash for unknown e-mails after an argon2 cost change', () =>
         fullName: `Seeded ${seeded}`,
         passwordHash,
         now: t.clock.now(),
+        isConfirmed: true,
       });
     }
   }

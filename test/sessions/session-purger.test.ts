@@ -38,6 +38,7 @@ describe('the expired-session purger', () => {
       clock: t.clock,
       logger: pino({ level: 'silent' }),
       auditRetentionDays: 90,
+      confirmTokenMinutes: 1440,
     });
     try {
       for (let tries = 0; tries < 50 && (await sessionIds()).length > 1; tries += 1) {
@@ -71,6 +72,7 @@ describe('the expired-session purger', () => {
       clock: t.clock,
       logger: pino({ level: 'silent' }),
       auditRetentionDays: 30,
+      confirmTokenMinutes: 1440,
     });
     try {
       for (let tries = 0; tries < 50; tries += 1) {

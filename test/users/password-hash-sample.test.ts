@@ -18,6 +18,7 @@ describe('sampling stored password hashes', () => {
         fullName: `User ${index}`,
         passwordHash: `hash-of-user-${index}`,
         now: t.clock.now(),
+        isConfirmed: true,
       });
       ids.push(user.id);
     }
