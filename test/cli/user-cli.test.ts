@@ -389,6 +389,21 @@ describe('the user admin CLI', () => {
       expect(result.stdout).not.toContain('$argon2');
     });
 
+    it('shows an account that signed up and never confirmed its address as not confirmed', async () => {
+      await addAda();
+      await (
+        await app()
+      ).db
+        .updateTable('users')
+        .set({ email_confirmed_at: null })
+        .where('email', '=', 'ada@example.com')
+        .execute();
+      const result = await cli(['list']);
+      const [header = '', ada = ''] = result.stdout.trimEnd().split('\n');
+      expect(ada).toMatch(/^1 {2,}ada@example\.com {2,}Ada Lovelace {2,}yes {2,}no {2,}never$/);
+      expect(ada.lastIndexOf('no ')).toBe(header.indexOf('confirmed'));
+    });
+
     it('says so when there are no users yet', async () => {
       const result = await cli(['list']);
       expect(result.code).toBe(0);
