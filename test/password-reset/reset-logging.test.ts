@@ -4,6 +4,8 @@ import { createApp } from '../../src/app';
 import { redactUrl } from '../../src/http/redact-url';
 import { REDACTED_PATHS } from '../../src/logger';
 import { newBrowser } from '../helpers/browser';
+import { CONFIRM_LINK_PREFIX, confirmWith, submitSignup } from '../helpers/signup';
+import { findLink } from '../helpers/smtp';
 import { createResetWorld, mailedResetToken, resetWith, type ResetWorld } from './reset-support';
 
 /** The app with a redacting logger (as in production) writing to a string. */
@@ -57,6 +59,29 @@ describe('request logs around password reset', () => {
   });
 });
 
+describe('request logs around a confirmation link', () => {
+  let world: ResetWorld;
+  afterEach(() => world.close());
+
+  it('never contain the confirmation token', async () => {
+    world = await createResetWorld();
+    const { app, output } = appWithCapturedLog(world);
+    const browser = newBrowser(app);
+    await submitSignup(browser, {
+      email: 'ada@example.com',
+      full_name: 'Ada Lovelace',
+      password: 'analytical engine notes',
+    });
+    await world.t.background.drain();
+    const [mail] = await world.smtp.waitForMessages(1);
+    if (!mail) throw new Error('no confirmation mail');
+    const token = findLink(mail, CONFIRM_LINK_PREFIX).slice(CONFIRM_LINK_PREFIX.length);
+    expect((await confirmWith(browser, token)).status).toBe(303);
+    expect(output()).toContain('/confirm/[redacted]');
+    expect(output()).not.toContain(token);
+  });
+});
+
 describe('redactUrl', () => {
   it.each([
     ['/password/reset/abc123', '/password/reset/[redacted]'],
@@ -65,6 +90,10 @@ describe('redactUrl', () => {
     ['/password/reset/abc123/', '/password/reset/[redacted]/'],
     ['/password/reset', '/password/reset'],
     ['/private?next=/x', '/private'],
+    ['/confirm/abc123', '/confirm/[redacted]'],
+    ['/CONFIRM/abc123?x=1', '/CONFIRM/[redacted]'],
+    ['/confirm', '/confirm'],
+    ['/confirm/resend', '/confirm/resend'],
   ])('logs %s as %s', (url, logged) => {
     expect(redactUrl(url)).toBe(logged);
   });
