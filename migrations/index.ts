@@ -6,6 +6,7 @@ import { createAuthEventsTable } from './0003_create_auth_events';
 import { createPasswordResetsTable } from './0004_create_password_resets';
 import { aggregateAuthEvents } from './0005_aggregate_auth_events';
 import { recordSessionAuthentication } from './0008_record_session_authentication';
+import { createTwoStepTables } from './0010_two_step_sign_in';
 
 /**
  * Every migration in order. Listed by hand rather than read from the folder so
@@ -19,5 +20,6 @@ export function listMigrations(dialect: SqlDialect): Record<string, Migration> {
     '0004_create_password_resets': createPasswordResetsTable(dialect),
     '0005_aggregate_auth_events': aggregateAuthEvents,
     '0008_record_session_authentication': recordSessionAuthentication,
+    '0010_two_step_sign_in': createTwoStepTables(dialect),
   };
 }

@@ -31,6 +31,11 @@ import {
   type PasswordResetSettings,
 } from './password-reset/password-reset.config';
 import { readReauthSettings, reauthVariables, type ReauthSettings } from './reauth/reauth.config';
+import {
+  readTwoStepSettings,
+  twoStepVariables,
+  type TwoStepSettings,
+} from './two-step/two-step.config';
 import { readServerSettings, serverVariables, type ServerSettings } from './server.config';
 import {
   readSessionSettings,
@@ -55,7 +60,8 @@ export interface Config
     AuditSettings,
     MailSettings,
     PasswordResetSettings,
-    ReauthSettings {
+    ReauthSettings,
+    TwoStepSettings {
   nodeEnv: ConfigContext['nodeEnv'];
   isProduction: boolean;
 }
@@ -80,6 +86,7 @@ const envSchema = z.object({
   ...mailVariables,
   ...passwordResetVariables,
   ...reauthVariables,
+  ...twoStepVariables,
 });
 
 const rules: readonly ConfigRule[] = [sessionRules, mailRules];
@@ -118,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...readMailSettings(values, context),
     ...readPasswordResetSettings(values),
     ...readReauthSettings(values),
+    ...readTwoStepSettings(values),
   });
 }
 

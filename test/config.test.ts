@@ -11,6 +11,7 @@ import { passwordResetVariables } from '../src/password-reset/password-reset.con
 import { reauthVariables } from '../src/reauth/reauth.config';
 import { serverVariables } from '../src/server.config';
 import { sessionVariables } from '../src/sessions/sessions.config';
+import { twoStepVariables } from '../src/two-step/two-step.config';
 import { problemsOf } from './helpers/config-problems';
 
 const SECRET_40 = 'a-forty-character-secret-0123456789abcde';
@@ -64,6 +65,7 @@ describe('loadConfig defaults', () => {
     expect(config.hashing.concurrency).toBeGreaterThanOrEqual(1);
     expect(config.redisUrl).toBeNull();
     expect(config.isRateLimitFailClosed).toBe(false);
+    expect(config.dataKey).toBeNull();
     const perMinutes = (points: number, minutes: number) => ({
       points,
       durationSeconds: minutes * 60,
@@ -76,6 +78,7 @@ describe('loadConfig defaults', () => {
       signupPerIp: perMinutes(10, 60),
       passwordChangePerUser: perMinutes(5, 15),
       reauthPerUser: perMinutes(5, 15),
+      twoStepPerUser: perMinutes(5, 15),
       resetPerIp: perMinutes(20, 60),
       resetPerEmail: perMinutes(5, 60),
       resetMailsPerHour: 3,
@@ -241,6 +244,15 @@ describe('the JWT secret', () => {
   });
 });
 
+describe('DATA_KEY (the key two-step secrets are encrypted with)', () => {
+  it('is kept as given, and refused when shorter than 32 characters', () => {
+    expect(loadConfig({ DATA_KEY: SECRET_40 }).dataKey).toBe(SECRET_40);
+    expect(problemsOf({ DATA_KEY: 'short' })).toEqual([
+      'DATA_KEY must be at least 32 characters (try: openssl rand -base64 48)',
+    ]);
+  });
+});
+
 describe('the loaded configuration', () => {
   it('takes each variable from exactly one feature', () => {
     const features = [
@@ -255,6 +267,7 @@ describe('the loaded configuration', () => {
       mailVariables,
       passwordResetVariables,
       reauthVariables,
+      twoStepVariables,
     ];
     // Two features naming one variable would leave only the last one's rule.
     const names = features.flatMap((variables) => Object.keys(variables));

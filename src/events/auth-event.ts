@@ -12,6 +12,12 @@ export const AUTH_EVENT_TYPES = [
   'password_reset',
   'reauthenticated',
   'reauth_failed',
+  'two_step_enabled',
+  'two_step_disabled',
+  'two_step_failed',
+  'two_step_reset',
+  'recovery_code_used',
+  'recovery_codes_regenerated',
 ] as const;
 
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
@@ -31,6 +37,12 @@ export const AUTH_EVENT_LABELS: Record<AuthEventType, string> = {
   password_reset: 'Password reset with an e-mailed link',
   reauthenticated: 'Password confirmed for a sensitive change',
   reauth_failed: 'Wrong password when confirming a sensitive change',
+  two_step_enabled: 'Two-step sign-in turned on',
+  two_step_disabled: 'Two-step sign-in turned off',
+  two_step_failed: 'Wrong two-step code',
+  two_step_reset: 'Two-step sign-in turned off by the administrator',
+  recovery_code_used: 'Signed in with a recovery code',
+  recovery_codes_regenerated: 'New recovery codes made',
 };
 
 /** The events the account page lists as "recent sign-in activity". */

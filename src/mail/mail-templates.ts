@@ -4,7 +4,13 @@ import Handlebars from 'handlebars';
 import { viewsDir } from '../paths';
 
 export type MailTemplateName =
-  'password-reset' | 'password-changed' | 'signed-up' | 'sessions-revoked';
+  | 'password-reset'
+  | 'password-changed'
+  | 'signed-up'
+  | 'sessions-revoked'
+  | 'two-step-enabled'
+  | 'two-step-disabled'
+  | 'recovery-code-used';
 
 const mailDir = path.join(viewsDir, 'mail');
 
