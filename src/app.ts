@@ -44,6 +44,9 @@ import { createRecentLoginGate } from './reauth/recent-login';
 import { createCurrentUser } from './sessions/current-user';
 import { createSessionCookie } from './sessions/session-cookie';
 import { createSessionsService } from './sessions/sessions.service';
+import { createSecretBox } from './two-step/secret-box';
+import { createTwoStepRouter } from './two-step/two-step.routes';
+import { createTwoStepService } from './two-step/two-step.service';
 
 export interface AppDeps {
   config: Config;
@@ -105,6 +108,15 @@ export function createApp(deps: AppDeps): Express {
   const csrf = createCsrfProtection(config);
   const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
   const accountMail = accountMailFromConfig({ config, logger, clock, background });
+  const twoStep = createTwoStepService({
+    db,
+    clock,
+    // DATA_KEY when set, so JWT_SECRET can be rotated without losing every authenticator.
+    box: createSecretBox(config.dataKey ?? config.jwtSecret),
+    audit,
+    accountMail,
+    throttle: throttles.twoStepPerUser,
+  });
   // What the account services share: the database, hashing, time, sessions, mail, audit.
   const accountDeps: AccountServiceDeps = { db, hasher, clock, sessions, accountMail, audit };
   const accounts = createAccountsService({
@@ -189,7 +201,10 @@ export function createApp(deps: AppDeps): Express {
     );
   }
   app.use(createReauthRouter({ reauth, currentUser }));
-  app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy, recentLogin }));
+  app.use(
+    createAccountRouter({ accounts, cookie, currentUser, flash, policy, recentLogin, twoStep }),
+  );
+  app.use(createTwoStepRouter({ twoStep, currentUser, recentLogin, flash }));
   if (accountMail.isEnabled) {
     app.use(
       createPasswordResetRouter({

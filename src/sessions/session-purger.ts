@@ -3,6 +3,7 @@ import type { Db } from '../db/database';
 import type { Logger } from '../logger';
 import { deleteEventsBefore } from '../events/auth-events.repository';
 import { deleteStalePasswordResets } from '../password-reset/password-resets.repository';
+import { deleteExpiredChallenges } from '../two-step/two-step.repository';
 import { deleteExpiredSessions } from './sessions.repository';
 
 const PURGE_INTERVAL_MS = 15 * 60_000;
@@ -25,6 +26,9 @@ export function startSessionPurger(deps: {
       if (count > 0) deps.logger.info({ count }, 'purged expired sessions');
       const resets = await deleteStalePasswordResets(deps.db, deps.clock.now());
       if (resets > 0) deps.logger.info({ count: resets }, 'purged expired password reset links');
+      const challenges = await deleteExpiredChallenges(deps.db, deps.clock.now());
+      if (challenges > 0)
+        deps.logger.info({ count: challenges }, 'purged expired login challenges');
       const cutoff = new Date(deps.clock.now().getTime() - deps.auditRetentionDays * 86_400_000);
       const events = await deleteEventsBefore(deps.db, cutoff);
       if (events > 0) deps.logger.info({ count: events }, 'purged audit events past retention');
