@@ -9,6 +9,7 @@ import { createSignupRouter } from './accounts/signup.routes';
 import { createApiRouter } from './api/api.routes';
 import { createAuthRouter } from './auth/auth.routes';
 import { createAuthService } from './auth/auth.service';
+import { createSecondStepRouter } from './auth/second-step.routes';
 import {
   createStoredParameters,
   followStoredParameters,
@@ -44,6 +45,8 @@ import { createRecentLoginGate } from './reauth/recent-login';
 import { createCurrentUser } from './sessions/current-user';
 import { createSessionCookie } from './sessions/session-cookie';
 import { createSessionsService } from './sessions/sessions.service';
+import { createChallengeCookie } from './two-step/challenge-cookie';
+import { createLoginChallenges } from './two-step/login-challenges';
 import { createSecretBox } from './two-step/secret-box';
 import { createTwoStepRouter } from './two-step/two-step.routes';
 import { createTwoStepService } from './two-step/two-step.service';
@@ -92,21 +95,6 @@ export function createApp(deps: AppDeps): Express {
   });
   const background = deps.background ?? createBackgroundTasks(logger);
   const deviceTrust = createDeviceTrust(config.jwtSecret);
-  const auth = createAuthService({
-    db,
-    hasher,
-    sessions,
-    clock,
-    audit,
-    throttle: throttles.login,
-    deviceTrust,
-    refusals: createRefusalLog({ db, clock, logger, background }),
-  });
-  const deviceCookie = createDeviceCookie(config);
-  const cookie = createSessionCookie(config);
-  const currentUser = createCurrentUser({ sessions, cookie });
-  const csrf = createCsrfProtection(config);
-  const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
   const accountMail = accountMailFromConfig({ config, logger, clock, background });
   const twoStep = createTwoStepService({
     db,
@@ -117,6 +105,25 @@ export function createApp(deps: AppDeps): Express {
     accountMail,
     throttle: throttles.twoStepPerUser,
   });
+  const challenges = createLoginChallenges({ db, clock });
+  const auth = createAuthService({
+    db,
+    hasher,
+    sessions,
+    clock,
+    audit,
+    throttle: throttles.login,
+    deviceTrust,
+    refusals: createRefusalLog({ db, clock, logger, background }),
+    twoStep,
+    challenges,
+  });
+  const deviceCookie = createDeviceCookie(config);
+  const challengeCookie = createChallengeCookie(config);
+  const cookie = createSessionCookie(config);
+  const currentUser = createCurrentUser({ sessions, cookie });
+  const csrf = createCsrfProtection(config);
+  const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
   // What the account services share: the database, hashing, time, sessions, mail, audit.
   const accountDeps: AccountServiceDeps = { db, hasher, clock, sessions, accountMail, audit };
   const accounts = createAccountsService({
@@ -181,6 +188,20 @@ export function createApp(deps: AppDeps): Express {
     createAuthRouter({
       auth,
       sessions,
+      cookie,
+      deviceCookie,
+      currentUser,
+      flash,
+      clearCsrfSecret: csrf.clearSecret,
+      challengeCookie,
+      clock,
+    }),
+  );
+  app.use(
+    createSecondStepRouter({
+      auth,
+      challenges,
+      challengeCookie,
       cookie,
       deviceCookie,
       currentUser,

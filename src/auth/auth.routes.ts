@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import type { Clock } from '../clock';
 import type { CurrentUserMiddleware } from '../sessions/current-user';
 import type { DeviceCookie } from '../http/device-cookie';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
@@ -10,6 +11,8 @@ import { nextOrPrivate, toSafeLocalPath } from '../http/safe-redirect';
 import { requestOrigin } from '../http/request-origin';
 import type { SessionCookie } from '../sessions/session-cookie';
 import type { SessionsService } from '../sessions/sessions.service';
+import type { ChallengeCookie } from '../two-step/challenge-cookie';
+import { TwoStepRequiredError } from '../two-step/two-step.errors';
 import { AccountDisabledError, InvalidCredentialsError } from './auth.errors';
 import type { AuthService } from './auth.service';
 import { parseLoginForm } from './login-form';
@@ -23,6 +26,8 @@ export interface AuthRouterDeps {
   /** Called at login so the signed-in browser gets a fresh CSRF secret. */
   clearCsrfSecret(res: Response): void;
   flash: Flash;
+  challengeCookie: ChallengeCookie;
+  clock: Clock;
 }
 
 type LoginRefusal = InvalidCredentialsError | AccountDisabledError | TooManyAttemptsError;
@@ -94,6 +99,13 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       deps.flash.set(res, 'logged-in');
       res.redirect(303, nextOrPrivate(next));
     } catch (error) {
+      if (error instanceof TwoStepRequiredError && error.challenge) {
+        // The password was right; the session waits for the code, on a page of its own.
+        deps.challengeCookie.set(res, error.challenge, deps.clock.now());
+        const safeNext = toSafeLocalPath(next);
+        const query = safeNext ? `?next=${encodeURIComponent(safeNext)}` : '';
+        return res.redirect(303, `/login/two-step${query}`);
+      }
       if (!isLoginRefusal(error)) throw error;
       setErrorStatus(res, error);
       return renderLogin(req, res, { email: form.email, next, formError: error.message });

@@ -1,5 +1,5 @@
 import { HttpError } from '../errors';
-import type { User } from '../users/user';
+import type { StartedChallenge } from './login-challenges';
 
 /** Wrong, replayed or unknown code: one message, which tells a guesser nothing more. */
 export class InvalidTwoStepCodeError extends HttpError {
@@ -14,10 +14,11 @@ export class InvalidTwoStepCodeError extends HttpError {
 
 /**
  * The password was right and the account has two-step sign-in: the login
- * form answers with the second page, the API with this message.
+ * form answers with the second page (the challenge it started), the API
+ * with this message.
  */
 export class TwoStepRequiredError extends HttpError {
-  constructor(readonly user: User) {
+  constructor(readonly challenge?: StartedChallenge) {
     super(
       401,
       'two_step_required',

@@ -42,10 +42,12 @@ export async function submitCode(
   action: string,
   code: string,
 ): Promise<Response> {
+  // The form's hidden `next`, as a browser would send it.
+  const next = /name="next" value="([^"]*)"/.exec(page.text)?.[1];
   return browser
     .post(action)
     .type('form')
-    .send({ _csrf: extractCsrfToken(page.text), code });
+    .send({ _csrf: extractCsrfToken(page.text), code, ...(next ? { next } : {}) });
 }
 
 /** Turns two-step on through the pages, as a person would; the clock moves to a fresh step. */
