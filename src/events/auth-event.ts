@@ -50,6 +50,11 @@ export const SIGN_IN_EVENT_TYPES: readonly AuthEventType[] = [
   'login_succeeded',
   'login_failed',
   'login_throttled',
+  'two_step_failed',
+  'recovery_code_used',
+  'two_step_enabled',
+  'two_step_disabled',
+  'two_step_reset',
 ];
 
 export interface AuthEvent {
