@@ -7,6 +7,7 @@ import { createPasswordResetsTable } from './0004_create_password_resets';
 import { aggregateAuthEvents } from './0005_aggregate_auth_events';
 import { recordSessionAuthentication } from './0008_record_session_authentication';
 import { confirmEmailAddresses } from './0009_confirm_email_addresses';
+import { createTwoStepTables } from './0010_two_step_sign_in';
 
 /**
  * Every migration in order. Listed by hand rather than read from the folder so
@@ -21,5 +22,6 @@ export function listMigrations(dialect: SqlDialect): Record<string, Migration> {
     '0005_aggregate_auth_events': aggregateAuthEvents,
     '0008_record_session_authentication': recordSessionAuthentication,
     '0009_confirm_email_addresses': confirmEmailAddresses(dialect),
+    '0010_two_step_sign_in': createTwoStepTables(dialect),
   };
 }

@@ -9,6 +9,7 @@ import { createSignupRouter } from './accounts/signup.routes';
 import { createApiRouter } from './api/api.routes';
 import { createAuthRouter } from './auth/auth.routes';
 import { createAuthService } from './auth/auth.service';
+import { createSecondStepRouter } from './auth/second-step.routes';
 import {
   createStoredParameters,
   followStoredParameters,
@@ -48,6 +49,11 @@ import { createRecentLoginGate } from './reauth/recent-login';
 import { createCurrentUser } from './sessions/current-user';
 import { createSessionCookie } from './sessions/session-cookie';
 import { createSessionsService } from './sessions/sessions.service';
+import { createChallengeCookie } from './two-step/challenge-cookie';
+import { createLoginChallenges } from './two-step/login-challenges';
+import { createSecretBox } from './two-step/secret-box';
+import { createTwoStepRouter } from './two-step/two-step.routes';
+import { createTwoStepService } from './two-step/two-step.service';
 
 export interface AppDeps {
   config: Config;
@@ -93,6 +99,17 @@ export function createApp(deps: AppDeps): Express {
   });
   const background = deps.background ?? createBackgroundTasks(logger);
   const deviceTrust = createDeviceTrust(config.jwtSecret);
+  const accountMail = accountMailFromConfig({ config, logger, clock, background });
+  const twoStep = createTwoStepService({
+    db,
+    clock,
+    // DATA_KEY when set, so JWT_SECRET can be rotated without losing every authenticator.
+    box: createSecretBox(config.dataKey ?? config.jwtSecret),
+    audit,
+    accountMail,
+    throttle: throttles.twoStepPerUser,
+  });
+  const challenges = createLoginChallenges({ db, clock });
   const auth = createAuthService({
     db,
     hasher,
@@ -103,13 +120,15 @@ export function createApp(deps: AppDeps): Express {
     deviceTrust,
     refusals: createRefusalLog({ db, clock, logger, background }),
     isConfirmationRequired: config.isConfirmationRequired,
+    twoStep,
+    challenges,
   });
   const deviceCookie = createDeviceCookie(config);
+  const challengeCookie = createChallengeCookie(config);
   const cookie = createSessionCookie(config);
   const currentUser = createCurrentUser({ sessions, cookie });
   const csrf = createCsrfProtection(config);
   const flash = createFlash({ secret: config.jwtSecret, cookieSecure: config.cookieSecure });
-  const accountMail = accountMailFromConfig({ config, logger, clock, background });
   // What the account services share: the database, hashing, time, sessions, mail, audit.
   const accountDeps: AccountServiceDeps = { db, hasher, clock, sessions, accountMail, audit };
   const accounts = createAccountsService({
@@ -199,6 +218,20 @@ export function createApp(deps: AppDeps): Express {
       flash,
       clearCsrfSecret: csrf.clearSecret,
       resendTicket,
+      challengeCookie,
+      clock,
+    }),
+  );
+  app.use(
+    createSecondStepRouter({
+      auth,
+      challenges,
+      challengeCookie,
+      cookie,
+      deviceCookie,
+      currentUser,
+      flash,
+      clearCsrfSecret: csrf.clearSecret,
     }),
   );
   if (isSignupOpen) {
@@ -215,7 +248,10 @@ export function createApp(deps: AppDeps): Express {
     );
   }
   app.use(createReauthRouter({ reauth, currentUser }));
-  app.use(createAccountRouter({ accounts, cookie, currentUser, flash, policy, recentLogin }));
+  app.use(
+    createAccountRouter({ accounts, cookie, currentUser, flash, policy, recentLogin, twoStep }),
+  );
+  app.use(createTwoStepRouter({ twoStep, currentUser, recentLogin, flash }));
   if (accountMail.isEnabled) {
     app.use(
       createConfirmationRouter({

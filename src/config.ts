@@ -36,6 +36,11 @@ import {
   type PasswordResetSettings,
 } from './password-reset/password-reset.config';
 import { readReauthSettings, reauthVariables, type ReauthSettings } from './reauth/reauth.config';
+import {
+  readTwoStepSettings,
+  twoStepVariables,
+  type TwoStepSettings,
+} from './two-step/two-step.config';
 import { readServerSettings, serverVariables, type ServerSettings } from './server.config';
 import {
   readSessionSettings,
@@ -61,7 +66,8 @@ export interface Config
     MailSettings,
     PasswordResetSettings,
     ReauthSettings,
-    ConfirmationSettings {
+    ConfirmationSettings,
+    TwoStepSettings {
   nodeEnv: ConfigContext['nodeEnv'];
   isProduction: boolean;
 }
@@ -87,6 +93,7 @@ const envSchema = z.object({
   ...passwordResetVariables,
   ...reauthVariables,
   ...confirmationVariables,
+  ...twoStepVariables,
 });
 
 const rules: readonly ConfigRule[] = [sessionRules, mailRules];
@@ -126,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): Config {
     ...readPasswordResetSettings(values),
     ...readReauthSettings(values),
     ...readConfirmationSettings(values),
+    ...readTwoStepSettings(values),
   });
 }
 

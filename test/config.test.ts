@@ -12,6 +12,7 @@ import { confirmationVariables } from '../src/confirmation/confirmation.config';
 import { reauthVariables } from '../src/reauth/reauth.config';
 import { serverVariables } from '../src/server.config';
 import { sessionVariables } from '../src/sessions/sessions.config';
+import { twoStepVariables } from '../src/two-step/two-step.config';
 import { problemsOf } from './helpers/config-problems';
 
 const SECRET_40 = 'a-forty-character-secret-0123456789abcde';
@@ -65,6 +66,7 @@ describe('loadConfig defaults', () => {
     expect(config.hashing.concurrency).toBeGreaterThanOrEqual(1);
     expect(config.redisUrl).toBeNull();
     expect(config.isRateLimitFailClosed).toBe(false);
+    expect(config.dataKey).toBeNull();
     const perMinutes = (points: number, minutes: number) => ({
       points,
       durationSeconds: minutes * 60,
@@ -77,6 +79,7 @@ describe('loadConfig defaults', () => {
       signupPerIp: perMinutes(10, 60),
       passwordChangePerUser: perMinutes(5, 15),
       reauthPerUser: perMinutes(5, 15),
+      twoStepPerUser: perMinutes(5, 15),
       resetPerIp: perMinutes(20, 60),
       resetPerEmail: perMinutes(5, 60),
       resetMailsPerHour: 3,
@@ -244,6 +247,15 @@ describe('the JWT secret', () => {
   });
 });
 
+describe('DATA_KEY (the key two-step secrets are encrypted with)', () => {
+  it('is kept as given, and refused when shorter than 32 characters', () => {
+    expect(loadConfig({ DATA_KEY: SECRET_40 }).dataKey).toBe(SECRET_40);
+    expect(problemsOf({ DATA_KEY: 'short' })).toEqual([
+      'DATA_KEY must be at least 32 characters (try: openssl rand -base64 48)',
+    ]);
+  });
+});
+
 describe('the loaded configuration', () => {
   it('takes each variable from exactly one feature', () => {
     const features = [
@@ -259,6 +271,7 @@ describe('the loaded configuration', () => {
       passwordResetVariables,
       reauthVariables,
       confirmationVariables,
+      twoStepVariables,
     ];
     // Two features naming one variable would leave only the last one's rule.
     const names = features.flatMap((variables) => Object.keys(variables));

@@ -25,6 +25,14 @@ export function createActionThrottle(name: string, limit: RateLimit, factory: Li
         throw new RateLimitUnavailableError(rejection);
       }
     },
+    /** Gives one attempt back: for actions where only failures should count. */
+    async refund(key: string): Promise<void> {
+      try {
+        await limiter.reward(key);
+      } catch (error) {
+        throw new RateLimitUnavailableError(error);
+      }
+    },
   };
 }
 

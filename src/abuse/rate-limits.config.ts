@@ -20,6 +20,8 @@ export interface RateLimitSettings {
     passwordChangePerUser: RateLimit;
     /** Re-entered passwords (sudo mode) per user. */
     reauthPerUser: RateLimit;
+    /** Wrong two-step codes (authenticator or recovery) per user. */
+    twoStepPerUser: RateLimit;
     resetPerIp: RateLimit;
     resetPerEmail: RateLimit;
     /** Reset mails one address receives per hour, whoever asks (one is kept for its owner's devices). */
@@ -57,6 +59,7 @@ export const rateLimitVariables = {
   RATE_LIMIT_SIGNUP_IP: rate('10/1h'),
   RATE_LIMIT_PASSWORD_CHANGE: rate('5/15m'),
   RATE_LIMIT_REAUTH: rate('5/15m'),
+  RATE_LIMIT_TWO_STEP: rate('5/15m'),
   RATE_LIMIT_RESET_IP: rate('20/1h'),
   RATE_LIMIT_RESET_EMAIL: rate('5/1h'),
   // At least 2: the hour's last mail is kept for the owner's own browsers, so
@@ -83,6 +86,7 @@ export function readRateLimitSettings(
       signupPerIp: values.RATE_LIMIT_SIGNUP_IP,
       passwordChangePerUser: values.RATE_LIMIT_PASSWORD_CHANGE,
       reauthPerUser: values.RATE_LIMIT_REAUTH,
+      twoStepPerUser: values.RATE_LIMIT_TWO_STEP,
       resetPerIp: values.RATE_LIMIT_RESET_IP,
       resetPerEmail: values.RATE_LIMIT_RESET_EMAIL,
       resetMailsPerHour: values.RESET_MAILS_PER_HOUR,

@@ -26,6 +26,7 @@ export function createThrottles(
     signupPerIp: action('signup_ip', limits.signupPerIp),
     passwordChangePerUser: action('password_change_user', limits.passwordChangePerUser),
     reauthPerUser: action('reauth_user', limits.reauthPerUser),
+    twoStepPerUser: action('two_step_user', limits.twoStepPerUser),
     resetPerIp: action('reset_ip', limits.resetPerIp),
     resetPerEmail: action('reset_email', limits.resetPerEmail),
     // The owner's own browser counts here instead, with an address's budget.

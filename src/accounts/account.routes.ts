@@ -14,6 +14,7 @@ import type { SessionCookie } from '../sessions/session-cookie';
 import { summarizeUserAgent } from '../sessions/user-agent';
 import type { AuthenticatedSession } from '../sessions/session';
 import type { RecentLoginGate } from '../reauth/recent-login';
+import type { TwoStepService } from '../two-step/two-step.service';
 import type { AccountsService } from './accounts.service';
 import { checkNewPassword } from './signup-form';
 
@@ -25,6 +26,8 @@ export interface AccountRouterDeps {
   policy: PasswordPolicy;
   /** Sudo mode: the password and "log out everywhere" need a recent login. */
   recentLogin: RecentLoginGate;
+  /** For the page's two-step section (its forms are the two-step router's). */
+  twoStep: Pick<TwoStepService, 'describe'>;
 }
 
 /** The signed-in person's session, which requireUser guarantees on these routes. */
@@ -46,10 +49,12 @@ export function createAccountRouter(deps: AccountRouterDeps): Router {
   ) {
     const current = currentSession(res);
     const { sessions, recentActivity } = await accounts.describeAccount(current.user.id);
+    const twoStep = await deps.twoStep.describe(current.user.id);
     renderForm(req, res, 'pages/account', {
       title: 'Your account',
       ...form,
       minLength: deps.policy.minLength,
+      twoStep,
       sessions: sessions.map((session) => ({
         ...session,
         browser: session.kind === 'api' ? 'API token' : summarizeUserAgent(session.userAgent),

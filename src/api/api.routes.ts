@@ -5,6 +5,7 @@ import { HttpError, notFound } from '../errors';
 import { parseFormBody } from '../http/form-body';
 import { readTextField } from '../http/form-fields';
 import type { Logger } from '../logger';
+import { MAX_CODE_LENGTH } from '../two-step/two-step.service';
 import { MAX_EMAIL_LENGTH } from '../users/user';
 import { requestOrigin } from '../http/request-origin';
 import type { SessionsService } from '../sessions/sessions.service';
@@ -65,12 +66,21 @@ export function createApiRouter(deps: {
     if (password.value.length > MAX_PASSWORD_LENGTH) {
       throw invalidRequest(`Passwords have at most ${MAX_PASSWORD_LENGTH} characters.`);
     }
-    // Refusals (wrong password, throttled, busy) are answered by the API's error handler.
+    // Only two-step accounts need it; without it theirs is refused as invalid_grant.
+    const otp = readTextField(req.body, 'otp');
+    if ('problem' in otp && otp.problem !== 'missing') {
+      throw invalidRequest('Send one otp (the 6-digit two-step code, or a recovery code).');
+    }
+    if ('value' in otp && otp.value.length > MAX_CODE_LENGTH) {
+      throw invalidRequest(`An otp has at most ${MAX_CODE_LENGTH} characters.`);
+    }
+    // Refusals (wrong password or code, throttled, busy) are answered by the API's error handler.
     const issued = await auth.logIn({
       email: username.value,
       password: password.value,
       kind: 'api',
       origin: requestOrigin(req),
+      ...('value' in otp && otp.value.trim() !== '' ? { otp: otp.value } : {}),
     });
     const expiresIn = Math.round((issued.expiresAt.getTime() - issued.issuedAt.getTime()) / 1000);
     res.json({ access_token: issued.token, token_type: 'bearer', expires_in: expiresIn });

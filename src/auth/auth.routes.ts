@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from 'express';
+import type { Clock } from '../clock';
 import type { CurrentUserMiddleware } from '../sessions/current-user';
 import type { DeviceCookie } from '../http/device-cookie';
 import { TooManyAttemptsError } from '../abuse/rate-limit';
@@ -11,6 +12,8 @@ import { requestOrigin } from '../http/request-origin';
 import type { SessionCookie } from '../sessions/session-cookie';
 import type { SessionsService } from '../sessions/sessions.service';
 import type { ResendTicket } from '../confirmation/resend-ticket';
+import type { ChallengeCookie } from '../two-step/challenge-cookie';
+import { TwoStepRequiredError } from '../two-step/two-step.errors';
 import {
   AccountDisabledError,
   EmailUnconfirmedError,
@@ -30,6 +33,8 @@ export interface AuthRouterDeps {
   flash: Flash;
   /** Signs the "send the link again" offer shown after a right password to an unconfirmed account. */
   resendTicket: ResendTicket;
+  challengeCookie: ChallengeCookie;
+  clock: Clock;
 }
 
 type LoginRefusal =
@@ -110,6 +115,13 @@ export function createAuthRouter(deps: AuthRouterDeps): Router {
       deps.flash.set(res, 'logged-in');
       res.redirect(303, nextOrPrivate(next));
     } catch (error) {
+      if (error instanceof TwoStepRequiredError && error.challenge) {
+        // The password was right; the session waits for the code, on a page of its own.
+        deps.challengeCookie.set(res, error.challenge, deps.clock.now());
+        const safeNext = toSafeLocalPath(next);
+        const query = safeNext ? `?next=${encodeURIComponent(safeNext)}` : '';
+        return res.redirect(303, `/login/two-step${query}`);
+      }
       if (!isLoginRefusal(error)) throw error;
       setErrorStatus(res, error);
       const resendTicket =

@@ -10,8 +10,16 @@ import type { RequestOrigin } from '../events/auth-event';
 import type { RefusalLog } from '../events/refusal-log';
 import type { IssuedToken, SessionKind } from '../sessions/session';
 import type { SessionsService } from '../sessions/sessions.service';
+import type { LoginChallenges } from '../two-step/login-challenges';
+import { LoginChallengeExpiredError, TwoStepRequiredError } from '../two-step/two-step.errors';
+import type { TwoStepService } from '../two-step/two-step.service';
 import { normalizeEmail, type User } from '../users/user';
-import { findUserWithHashByEmail, recordLogin } from '../users/users.repository';
+import {
+  findUserById,
+  findUserWithHashByEmail,
+  recordLogin,
+  updatePasswordHash,
+} from '../users/users.repository';
 import {
   AccountDisabledError,
   EmailUnconfirmedError,
@@ -30,6 +38,9 @@ export interface AuthDeps {
   refusals: RefusalLog;
   /** CONFIRMATION=required: an account whose address was never confirmed cannot log in. */
   isConfirmationRequired: boolean;
+  /** Accounts with two-step sign-in need a code after the password. */
+  twoStep: Pick<TwoStepService, 'isOn' | 'verifyCode'>;
+  challenges: LoginChallenges;
 }
 
 export interface LoginRequest {
@@ -38,6 +49,19 @@ export interface LoginRequest {
   kind: SessionKind;
   origin: RequestOrigin;
   /** The browser's device cookie, if it sent one (never for the API). */
+  deviceToken?: string;
+  /**
+   * The two-step code sent with the password (the API's `otp`). Without it,
+   * a browser login of a two-step account starts a challenge instead.
+   */
+  otp?: string;
+}
+
+export interface SecondStepRequest {
+  /** The challenge cookie's value. */
+  challengeToken: string | undefined;
+  code: string;
+  origin: RequestOrigin;
   deviceToken?: string;
 }
 
@@ -129,19 +153,70 @@ export function createAuthService(deps: AuthDeps) {
       throw error;
     }
     await deps.throttle.recordSuccess(attempt);
-    const { user, passwordHash, upgradedHash } = checked;
-    const issued = await db.transaction().execute(async (trx) => {
-      await recordLogin(trx, user.id, clock.now(), upgradedHash);
-      await record(user.id, 'login_succeeded', request.origin, trx);
-      return deps.sessions.startNewSessionFor(user, request.kind, request.origin, trx);
-    });
-    const deviceToken = deps.deviceTrust.issue(
-      attempt.email,
-      upgradedHash ?? passwordHash,
+    const { user, upgradedHash } = checked;
+    if (await deps.twoStep.isOn(user.id)) {
+      if (request.otp === undefined) {
+        // The password is proven: keep its upgraded hash even if no code follows.
+        if (upgradedHash) await updatePasswordHash(db, user.id, upgradedHash, clock.now());
+        const challenge =
+          request.kind === 'browser' ? await deps.challenges.start(user.id) : undefined;
+        throw new TwoStepRequiredError(challenge);
+      }
+      await deps.twoStep.verifyCode(user, request.otp, request.origin);
+    }
+    return finishLogIn(
+      { ...checked, kind: request.kind, origin: request.origin },
       attempt.deviceId,
     );
+  }
+
+  /** Both factors are proven: record the login and start the session. */
+  async function finishLogIn(
+    login: {
+      user: User;
+      passwordHash: string;
+      upgradedHash?: string;
+      kind: SessionKind;
+      origin: RequestOrigin;
+    },
+    deviceId: string | undefined,
+  ): Promise<LoggedIn> {
+    const { user, passwordHash, upgradedHash } = login;
+    const issued = await db.transaction().execute(async (trx) => {
+      await recordLogin(trx, user.id, clock.now(), upgradedHash);
+      await record(user.id, 'login_succeeded', login.origin, trx);
+      return deps.sessions.startNewSessionFor(user, login.kind, login.origin, trx);
+    });
+    const deviceToken = deps.deviceTrust.issue(user.email, upgradedHash ?? passwordHash, deviceId);
     return { user: { ...user, lastLoginAt: issued.issuedAt }, ...issued, deviceToken };
   }
 
-  return { logIn, checkCredentials };
+  /**
+   * The login form's second page: a live challenge from this browser and a
+   * right code (or unused recovery code) finish the login. The challenge is
+   * ended once, after the code was checked, so it cannot be finished twice.
+   * Throws LoginChallengeExpiredError, InvalidTwoStepCodeError or TooManyAttemptsError.
+   */
+  async function completeSecondStep(request: SecondStepRequest): Promise<LoggedIn> {
+    const userId = await deps.challenges.findUserId(request.challengeToken);
+    const user = userId === undefined ? undefined : await findUserById(db, userId);
+    if (!request.challengeToken || !user?.isActive) throw new LoginChallengeExpiredError();
+    await deps.twoStep.verifyCode(user, request.code, request.origin);
+    if (!(await deps.challenges.end(request.challengeToken)))
+      throw new LoginChallengeExpiredError();
+    const found = await findUserWithHashByEmail(db, user.email);
+    if (!found) throw new LoginChallengeExpiredError();
+    const deviceId = await findTrustedDeviceId(
+      deps.deviceTrust,
+      request.deviceToken,
+      user.email,
+      async () => found.passwordHash,
+    );
+    return finishLogIn(
+      { user, passwordHash: found.passwordHash, kind: 'browser', origin: request.origin },
+      deviceId,
+    );
+  }
+
+  return { logIn, checkCredentials, completeSecondStep };
 }

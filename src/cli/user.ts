@@ -22,7 +22,9 @@ const HELP: Record<string, string> = {
     'npm run user -- set-password <email> [--password-stdin]\n  Sets a new password (same policy as sign-up) and ends every session of the user.',
   revoke:
     'npm run user -- revoke <email>\n  Ends every session (cookies and API tokens) of the user.',
-  list: 'npm run user -- list\n  Lists every user: id, e-mail, name, active, address confirmed, last login.',
+  'reset-2fa':
+    'npm run user -- reset-2fa <email>\n  Turns two-step sign-in off for a user who lost the authenticator and the recovery codes, and ends every session of the user.',
+  list: 'npm run user -- list\n  Lists every user: id, e-mail, name, active, address confirmed, two-step, last login.',
 };
 
 const USAGE = `Usage: npm run user -- <command> [arguments]\n\nCommands:\n${Object.values(HELP)
@@ -37,8 +39,8 @@ async function readNewPassword(fromStdin: boolean): Promise<string> {
   return first;
 }
 
-function formatTable(users: User[]): string {
-  const header = ['id', 'email', 'name', 'active', 'confirmed', 'last login'];
+function formatTable(users: (User & { isTwoStepOn: boolean })[]): string {
+  const header = ['id', 'email', 'name', 'active', 'confirmed', 'two-step', 'last login'];
   const rows = [
     header,
     ...users.map((user) => [
@@ -47,6 +49,7 @@ function formatTable(users: User[]): string {
       user.fullName,
       user.isActive ? 'yes' : 'no',
       user.emailConfirmedAt ? 'yes' : 'no',
+      user.isTwoStepOn ? 'on' : 'off',
       user.lastLoginAt ? user.lastLoginAt.toISOString() : 'never',
     ]),
   ];
@@ -132,6 +135,12 @@ async function run(argv: string[]): Promise<string> {
       case 'revoke': {
         const { user, revoked } = await admin.revokeSessions(target);
         return `Ended ${revoked} session(s) of ${user.email}.`;
+      }
+      case 'reset-2fa': {
+        const { user, wasOn, revoked } = await admin.resetTwoStep(target);
+        return wasOn
+          ? `Turned two-step sign-in off for ${user.email}; ended ${revoked} session(s).`
+          : `Two-step sign-in was not on for ${user.email}; ended ${revoked} session(s).`;
       }
       default: {
         const users = await admin.listUsers();

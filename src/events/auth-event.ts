@@ -15,6 +15,12 @@ export const AUTH_EVENT_TYPES = [
   'email_confirmed',
   'email_change_requested',
   'email_changed',
+  'two_step_enabled',
+  'two_step_disabled',
+  'two_step_failed',
+  'two_step_reset',
+  'recovery_code_used',
+  'recovery_codes_regenerated',
 ] as const;
 
 export type AuthEventType = (typeof AUTH_EVENT_TYPES)[number];
@@ -37,6 +43,12 @@ export const AUTH_EVENT_LABELS: Record<AuthEventType, string> = {
   email_confirmed: 'E-mail address confirmed',
   email_change_requested: 'E-mail address change asked for',
   email_changed: 'E-mail address changed',
+  two_step_enabled: 'Two-step sign-in turned on',
+  two_step_disabled: 'Two-step sign-in turned off',
+  two_step_failed: 'Wrong two-step code',
+  two_step_reset: 'Two-step sign-in turned off by the administrator',
+  recovery_code_used: 'Signed in with a recovery code',
+  recovery_codes_regenerated: 'New recovery codes made',
 };
 
 /** The events the account page lists as "recent sign-in activity". */
@@ -44,6 +56,11 @@ export const SIGN_IN_EVENT_TYPES: readonly AuthEventType[] = [
   'login_succeeded',
   'login_failed',
   'login_throttled',
+  'two_step_failed',
+  'recovery_code_used',
+  'two_step_enabled',
+  'two_step_disabled',
+  'two_step_reset',
 ];
 
 export interface AuthEvent {

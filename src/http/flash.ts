@@ -15,6 +15,7 @@ export const FLASH_MESSAGES = {
   'session-not-found': 'That session had already ended.',
   'other-sessions-revoked': 'Logged out of every other session.',
   'all-sessions-revoked': 'Logged out of every session.',
+  'two-step-disabled': 'Two-step sign-in is off. Your recovery codes no longer work.',
 } as const;
 
 export type FlashKey = keyof typeof FLASH_MESSAGES;

@@ -157,6 +157,31 @@ export function createAccountMail(deps: {
         isEverywhere: scope === 'all',
       });
     },
+
+    twoStepEnabled(to: User, origin: RequestOrigin): void {
+      queue(
+        'two-step-enabled',
+        to,
+        'Two-step sign-in is on for your Gatehouse account',
+        notice(origin),
+      );
+    },
+
+    /** Turned off by the owner, or reset by the administrator (origin without an IP). */
+    twoStepDisabled(to: User, origin: RequestOrigin): void {
+      queue('two-step-disabled', to, 'Two-step sign-in was turned off for your Gatehouse account', {
+        ...notice(origin),
+        isByAdministrator: origin.ip === null,
+      });
+    },
+
+    recoveryCodeUsed(to: User, origin: RequestOrigin, codesLeft: number): void {
+      queue('recovery-code-used', to, 'A recovery code was used on your Gatehouse account', {
+        ...notice(origin),
+        codesLeft,
+        isRunningLow: codesLeft <= 3,
+      });
+    },
   };
 }
 

@@ -11,7 +11,10 @@ export type MailTemplateName =
   | 'confirm-signup'
   | 'signup-attempt'
   | 'confirm-change'
-  | 'email-change-requested';
+  | 'email-change-requested'
+  | 'two-step-enabled'
+  | 'two-step-disabled'
+  | 'recovery-code-used';
 
 const mailDir = path.join(viewsDir, 'mail');
 

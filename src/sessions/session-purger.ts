@@ -7,6 +7,7 @@ import {
   deleteStaleConfirmations,
 } from '../confirmation/email-confirmations.repository';
 import { deleteStalePasswordResets } from '../password-reset/password-resets.repository';
+import { deleteExpiredChallenges } from '../two-step/two-step.repository';
 import { deleteExpiredSessions } from './sessions.repository';
 
 const PURGE_INTERVAL_MS = 15 * 60_000;
@@ -37,6 +38,9 @@ export function startSessionPurger(deps: {
       if (abandoned > 0) deps.logger.info({ count: abandoned }, 'purged sign-ups never confirmed');
       const links = await deleteStaleConfirmations(db, now);
       if (links > 0) deps.logger.info({ count: links }, 'purged expired confirmation links');
+      const challenges = await deleteExpiredChallenges(db, now);
+      if (challenges > 0)
+        deps.logger.info({ count: challenges }, 'purged expired login challenges');
       const cutoff = new Date(now.getTime() - deps.auditRetentionDays * 86_400_000);
       const events = await deleteEventsBefore(db, cutoff);
       if (events > 0) deps.logger.info({ count: events }, 'purged audit events past retention');

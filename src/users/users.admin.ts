@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { AccountMail } from '../mail/account-mail';
 import { voidPasswordResets } from '../password-reset/password-resets.repository';
 import { terminateAllSessionsOf } from '../sessions/sessions.service';
+import { deleteTwoStep, listTwoStepUserIds } from '../two-step/two-step.repository';
 import { checkFullName, InvalidFullNameError } from './full-name';
 import { normalizeEmail, type User } from './user';
 import { findUserWithHashByEmail, listUsers, setUserActive } from './users.repository';
@@ -107,7 +108,28 @@ export function createUserAdmin(deps: {
       return { user, revoked };
     },
 
-    listUsers: () => listUsers(db),
+    /**
+     * For an owner who lost both the authenticator and the recovery codes:
+     * two-step goes off (secret, codes, waiting logins) and every session
+     * ends, so whoever holds one must log in again with the password.
+     */
+    async resetTwoStep(email: string): Promise<{ user: User; wasOn: boolean; revoked: number }> {
+      const user = await findUser(email);
+      const { wasOn, revoked } = await db.transaction().execute(async (trx) => {
+        const removed = await deleteTwoStep(trx, user.id);
+        const count = await terminateAllSessionsOf(trx, user.id);
+        await record(user.id, 'two_step_reset', trx);
+        return { wasOn: removed, revoked: count };
+      });
+      if (wasOn) deps.accountMail.twoStepDisabled(user, origin);
+      return { user, wasOn, revoked };
+    },
+
+    /** Every user, and whether two-step sign-in is on for each. */
+    async listUsers(): Promise<(User & { isTwoStepOn: boolean })[]> {
+      const [users, twoStepIds] = await Promise.all([listUsers(db), listTwoStepUserIds(db)]);
+      return users.map((user) => ({ ...user, isTwoStepOn: twoStepIds.has(user.id) }));
+    },
     findUser,
   };
 }

@@ -349,6 +349,42 @@ describe('the user admin CLI', () => {
     });
   });
 
+  describe('reset-2fa', () => {
+    it('turns two-step off, ends every session and the list shows it off', async () => {
+      await addAda();
+      const { app: express, db } = await app();
+      expect(await logInStatus('ada@example.com', TEST_PASSWORD)).toBe(303);
+      const ada = await db
+        .selectFrom('users')
+        .select('id')
+        .where('email', '=', 'ada@example.com')
+        .executeTakeFirstOrThrow();
+      // Two-step on, as the setup leaves it (the sealed value is not read by the reset).
+      await db
+        .insertInto('two_step_credentials')
+        .values({
+          user_id: ada.id,
+          secret_sealed: 'v1.x',
+          created_at: '2026-01-01T00:00:00.000Z',
+          enabled_at: '2026-01-01T00:00:00.000Z',
+        })
+        .execute();
+      expect((await cli(['list'])).stdout).toMatch(/ada@example\.com .* on /);
+
+      const result = await cli(['reset-2fa', 'ada@example.com']);
+      expect(result.code).toBe(0);
+      expect(expectOneLine(result, 'stdout')).toBe(
+        'Turned two-step sign-in off for ada@example.com; ended 1 session(s).',
+      );
+      expect(await db.selectFrom('sessions').selectAll().execute()).toHaveLength(0);
+      expect(await db.selectFrom('two_step_credentials').selectAll().execute()).toHaveLength(0);
+      expect((await cli(['list'])).stdout).toMatch(/ada@example\.com .* off /);
+      expect(
+        (await logIn(newBrowser(express), 'ada@example.com', TEST_PASSWORD)).headers.location,
+      ).toBe('/private');
+    });
+  });
+
   describe('list', () => {
     it('prints a table of every user with id, e-mail, name, active, confirmed and last login', async () => {
       await addAda();
@@ -368,16 +404,21 @@ describe('the user admin CLI', () => {
       expect(result.stderr).toBe('');
       const [header = '', ada = '', grace = '', ...rest] = result.stdout.trimEnd().split('\n');
       expect(rest).toEqual([]);
-      expect(header).toMatch(/^id {2,}email {2,}name {2,}active {2,}confirmed {2,}last login$/);
-      expect(ada).toMatch(
-        /^1 {2,}ada@example\.com {2,}Ada Lovelace {2,}yes {2,}yes {2,}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+      expect(header).toMatch(
+        /^id {2,}email {2,}name {2,}active {2,}confirmed {2,}two-step {2,}last login$/,
       );
-      expect(grace).toMatch(/^2 {2,}grace@example\.com {2,}Grace Hopper {2,}no {2,}yes {2,}never$/);
+      expect(ada).toMatch(
+        /^1 {2,}ada@example\.com {2,}Ada Lovelace {2,}yes {2,}yes {2,}off {2,}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/,
+      );
+      expect(grace).toMatch(
+        /^2 {2,}grace@example\.com {2,}Grace Hopper {2,}no {2,}yes {2,}off {2,}never$/,
+      );
       // Columns line up under their headings.
       for (const [heading, cell] of [
         ['email', 'ada@example.com'],
         ['name', 'Ada Lovelace'],
         ['active', 'yes'],
+        ['two-step', 'off'],
       ] as const) {
         expect(ada.indexOf(cell)).toBe(header.indexOf(heading));
       }
@@ -400,7 +441,9 @@ describe('the user admin CLI', () => {
         .execute();
       const result = await cli(['list']);
       const [header = '', ada = ''] = result.stdout.trimEnd().split('\n');
-      expect(ada).toMatch(/^1 {2,}ada@example\.com {2,}Ada Lovelace {2,}yes {2,}no {2,}never$/);
+      expect(ada).toMatch(
+        /^1 {2,}ada@example\.com {2,}Ada Lovelace {2,}yes {2,}no {2,}off {2,}never$/,
+      );
       expect(ada.lastIndexOf('no ')).toBe(header.indexOf('confirmed'));
     });
 
@@ -416,6 +459,7 @@ describe('the user admin CLI', () => {
       ['disable', []],
       ['enable', []],
       ['revoke', []],
+      ['reset-2fa', []],
       ['set-password', ['--password-stdin']],
     ])('%s of an unknown e-mail exits 1 with one line', async (command, extra) => {
       const result = await cli([command, 'nobody@example.com', ...extra], `${NEW_PASSWORD}\n`);
@@ -431,7 +475,7 @@ describe('the user admin CLI', () => {
       expect(result.code).toBe(1);
       const line = expectOneLine(result, 'stderr');
       expect(line).toContain('unknown command "delete"');
-      expect(line).toContain('add, disable, enable, set-password, revoke, list');
+      expect(line).toContain('add, disable, enable, set-password, revoke, reset-2fa, list');
     });
 
     it('refuses an unknown option with exit 1 and one line', async () => {
@@ -462,7 +506,7 @@ describe('the user admin CLI', () => {
   });
 
   describe('--help', () => {
-    it.each(['add', 'disable', 'enable', 'set-password', 'revoke', 'list'])(
+    it.each(['add', 'disable', 'enable', 'set-password', 'revoke', 'reset-2fa', 'list'])(
       '%s --help exits 0 with text naming the command',
       async (command) => {
         const result = await cli([command, '--help']);
