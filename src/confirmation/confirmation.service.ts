@@ -91,11 +91,13 @@ export function createConfirmationService(deps: ConfirmationDeps) {
       now,
       expiresAt: new Date(now.getTime() + deps.tokenMinutes * 60_000),
     });
-    const send =
-      pending.purpose === 'signup'
-        ? accountMail.sendSignupConfirmation
-        : accountMail.sendEmailChangeConfirmation;
-    await send({ email: pending.email }, token, deps.tokenMinutes, origin);
+    await accountMail.sendConfirmationLink(
+      pending.purpose,
+      { email: pending.email },
+      token,
+      deps.tokenMinutes,
+      origin,
+    );
   }
 
   /**

@@ -95,18 +95,26 @@ export function createAccountMail(deps: {
       ]);
     },
 
-    /** Sent now, like the reset link: the new account's only way in. */
-    sendSignupConfirmation(
+    /**
+     * Sent now, like the reset link: a sign-up's (the new account's only way
+     * in) or an address change's, to the address being confirmed.
+     */
+    sendConfirmationLink(
+      purpose: 'signup' | 'change',
       to: Recipient,
       token: string,
       minutes: number,
       origin: RequestOrigin,
     ): Promise<void> {
       const confirmUrl = `${publicUrl}/confirm/${token}`;
+      const [template, subject] =
+        purpose === 'signup'
+          ? (['confirm-signup', 'Confirm your Gatehouse account'] as const)
+          : (['confirm-change', 'Confirm your new Gatehouse e-mail address'] as const);
       return send(
-        'confirm-signup',
+        template,
         to,
-        'Confirm your Gatehouse account',
+        subject,
         { ...notice(origin), confirmUrl, validFor: describeMinutes(minutes) },
         [confirmUrl],
       );
@@ -117,22 +125,6 @@ export function createAccountMail(deps: {
       return send('signup-attempt', to, 'Someone tried to sign up with your address', {
         ...notice(origin),
       });
-    },
-
-    sendEmailChangeConfirmation(
-      to: Recipient,
-      token: string,
-      minutes: number,
-      origin: RequestOrigin,
-    ): Promise<void> {
-      const confirmUrl = `${publicUrl}/confirm/${token}`;
-      return send(
-        'confirm-change',
-        to,
-        'Confirm your new Gatehouse e-mail address',
-        { ...notice(origin), confirmUrl, validFor: describeMinutes(minutes) },
-        [confirmUrl],
-      );
     },
 
     /** To the current address: a thief changing it would otherwise go unseen. */
